@@ -1,0 +1,41 @@
+# Tidepool — the commands users and CI run. `make help` lists them.
+SHELL := /bin/bash
+CARGO ?= cargo
+VENV := .venv
+API := $(CARGO) run -q -p tidepool-crds --bin tidepool-api --
+
+.PHONY: help demo test deps check lint fmt crds catalogue validate-examples
+
+help:
+	@echo "make demo       show the catalogue and the example group cloud (no cluster needed)"
+	@echo "make test       install test dependencies, then run every check and test"
+	@echo "make crds       regenerate crds/manifests/*.yaml from the Rust types"
+	@echo "make catalogue  print the built-in accelerator catalogue as JSON"
+	@echo "make fmt        format the code"
+
+demo:
+	@$(API) describe examples/group-cloud/*.yaml
+
+test: deps check
+
+deps:
+	@scripts/install-test-deps.sh
+
+check: lint
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+	$(VENV)/bin/python -m pytest -q tests/python
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+
+fmt:
+	$(CARGO) fmt --all
+
+crds:
+	@$(API) crds --out crds/manifests
+
+catalogue:
+	@$(API) catalogue --json
