@@ -6,6 +6,9 @@
 //! by the API server, through the OpenAPI schema and CEL rules generated from these types, and in
 //! Rust through [`Validate`], which reports every violation with its field path.
 
+// kube's `printcolumn(...)` attributes repeat `type_ = "string"` by design.
+#![allow(clippy::duplicated_attributes)]
+
 pub mod accelerator_model;
 pub mod catalogue;
 pub mod common;

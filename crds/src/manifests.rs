@@ -118,8 +118,13 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<ApiObject>, ManifestError> {
     Ok(out)
 }
 
+/// Deserialises a document into its kind's type; errors start with the field path
+/// (`spec.replicas.min: invalid type: ...`).
 fn typed<T: DeserializeOwned>(value: serde_yaml::Value) -> Result<T, String> {
-    serde_yaml::from_value(value).map_err(|e| e.to_string())
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." { e.into_inner().to_string() } else { format!("{path}: {}", e.into_inner()) }
+    })
 }
 
 /// Reads and parses one manifest file.

@@ -48,3 +48,25 @@ def test_a_broken_crd_is_rejected():
     broken["spec"]["versions"][0]["servedd"] = True
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, "1.34.0", strict=True)
+
+
+def undocumented(schema, path=""):
+    """Paths of properties without a description (what `kubectl explain` would show empty)."""
+    missing = []
+    for name, sub in (schema.get("properties") or {}).items():
+        here = f"{path}.{name}"
+        if not sub.get("description"):
+            missing.append(here)
+        missing += undocumented(sub, here)
+    if "items" in schema:
+        missing += undocumented(schema["items"], path + "[]")
+    if isinstance(schema.get("additionalProperties"), dict):
+        missing += undocumented(schema["additionalProperties"], path + "{}")
+    return missing
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_every_field_is_documented_for_kubectl_explain(path):
+    schema = load(path)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert undocumented(schema["properties"]["spec"], "spec") == []
+    assert undocumented(schema["properties"]["status"], "status") == []

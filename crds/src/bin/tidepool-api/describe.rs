@@ -79,7 +79,7 @@ pub fn describe_files(files: &[PathBuf]) -> Result<(), String> {
             ApiObject::InferenceService(svc) => {
                 let s = &svc.spec;
                 println!(
-                    "InferenceService {}/{} — tenant {}: {} replicas × {} devices, {}, peak {} req/s at {}% target utilisation{}",
+                    "InferenceService {}/{} — tenant {}: {} replicas × {} device(s) each, {}, peak {} req/s at {}% target utilisation{}",
                     svc.namespace().unwrap_or_default(),
                     svc.name_any(),
                     owner(&tenants, svc.namespace().as_deref()),
