@@ -1,0 +1,142 @@
+//! One scheduling cycle's mutable state — free capacity, quota usage, fair shares, what each
+//! workload runs — and the primitives that change it together, so the three never disagree.
+
+use crate::allocation::UsageClass;
+use crate::capacity::Capacity;
+use crate::fairshare::FairShare;
+use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
+use crate::place::{Placement, mask_devices};
+use crate::plan::{Bind, Plan};
+use crate::policy::Policy;
+use crate::quota::Usage;
+use crate::snapshot::Snapshot;
+
+/// A replica's devices as the cycle tracks them.
+#[derive(Clone, Debug)]
+pub(crate) struct Held {
+    pub node: NodeId,
+    pub mask: u64,
+    pub model: ModelId,
+    pub usage: UsageClass,
+    pub started: Seconds,
+    pub last_checkpoint: Option<Seconds>,
+}
+
+pub(crate) struct Cycle<'a> {
+    pub s: &'a Snapshot,
+    pub policy: &'a Policy,
+    pub now: Seconds,
+    pub cap: Capacity,
+    pub usage: Usage,
+    pub fair: FairShare,
+    /// What each workload holds (running allocations plus this cycle's binds).
+    pub held: Vec<Vec<Held>>,
+    /// Workloads preempted this cycle.
+    pub preempted: Vec<bool>,
+    /// Per node: a blocked gang's reservation, with the time it expects to start.
+    pub reserved: Vec<Option<Seconds>>,
+    /// Reservations made this cycle.
+    pub reservations: usize,
+    /// Per workload: when its reservation expects it to start.
+    pub gang_reservation: Vec<Option<Seconds>>,
+    pub plan: Plan,
+}
+
+impl<'a> Cycle<'a> {
+    pub fn new(s: &'a Snapshot, policy: &'a Policy, now: Seconds) -> Self {
+        let mut held = vec![Vec::new(); s.workloads.len()];
+        for a in &s.allocations {
+            let mask = a.devices.iter().fold(0u64, |m, d| m | (1 << d));
+            held[a.workload.ix()].push(Held {
+                node: a.node,
+                mask,
+                model: a.model,
+                usage: a.usage,
+                started: a.started,
+                last_checkpoint: a.last_checkpoint,
+            });
+        }
+        let waiting: Vec<WorkloadId> = s
+            .workload_ids()
+            .filter(|w| {
+                let wl = &s.workloads[w.ix()];
+                (held[w.ix()].len() as u32) < wl.replicas_min.max(wl.replicas_wanted)
+            })
+            .collect();
+        let usage = Usage::new(s);
+        let fair = FairShare::new(s, &waiting);
+        Cycle {
+            s,
+            policy,
+            now,
+            cap: Capacity::new(s),
+            usage,
+            fair,
+            held,
+            preempted: vec![false; s.workloads.len()],
+            reserved: vec![None; s.nodes.len()],
+            reservations: 0,
+            gang_reservation: vec![None; s.workloads.len()],
+            plan: Plan::default(),
+        }
+    }
+
+    /// Replicas a workload holds now.
+    pub fn replicas(&self, w: WorkloadId) -> u32 {
+        self.held[w.ix()].len() as u32
+    }
+
+    /// Takes the devices of a placement for a workload and records the binds.
+    pub fn commit(&mut self, w: WorkloadId, model: ModelId, placement: &Placement, usage: UsageClass, after_preemption: bool) {
+        let wl = &self.s.workloads[w.ix()];
+        let mut replica = self.replicas(w);
+        for &(node, mask) in &placement.replicas {
+            self.cap.take(self.s, node, mask);
+            let n = mask.count_ones();
+            if usage != UsageClass::Tidal {
+                self.usage.add(self.s, wl.tenant, model, n);
+                self.fair.hold(self.s, wl.tenant, model, n);
+            }
+            self.held[w.ix()].push(Held { node, mask, model, usage, started: self.now, last_checkpoint: None });
+            self.plan.binds.push(Bind {
+                workload: w,
+                replica,
+                node,
+                devices: mask_devices(mask),
+                model,
+                usage,
+                after_preemption,
+            });
+            replica += 1;
+        }
+    }
+
+    /// Frees everything a workload holds (a preemption candidate), returning what it held.
+    pub fn release(&mut self, w: WorkloadId) -> Vec<Held> {
+        let tenant = self.s.workloads[w.ix()].tenant;
+        let held = std::mem::take(&mut self.held[w.ix()]);
+        for h in &held {
+            self.cap.give(self.s, h.node, h.mask);
+            if h.usage != UsageClass::Tidal {
+                let n = h.mask.count_ones();
+                self.usage.remove(self.s, tenant, h.model, n);
+                self.fair.release(self.s, tenant, h.model, n);
+            }
+        }
+        held
+    }
+
+    /// Undoes [`Cycle::release`].
+    pub fn restore(&mut self, w: WorkloadId, held: Vec<Held>) {
+        let tenant = self.s.workloads[w.ix()].tenant;
+        for h in &held {
+            self.cap.take(self.s, h.node, h.mask);
+            if h.usage != UsageClass::Tidal {
+                let n = h.mask.count_ones();
+                self.usage.add(self.s, tenant, h.model, n);
+                self.fair.hold(self.s, tenant, h.model, n);
+            }
+        }
+        self.held[w.ix()] = held;
+    }
+}

@@ -1,0 +1,122 @@
+//! Admission order: hierarchical weighted dominant-resource fairness.
+//!
+//! A tenant's share is, over accelerator families, the largest fraction of the family's
+//! capability it holds (devices weighted by their model's mean relative throughput), divided by
+//! its weight. Each turn descends from the roots to a leaf queue, at every level taking the child
+//! with the smallest share that still has waiting work (ties by tenant order). Inside a tenant,
+//! workloads go by priority (higher first), then submission time, then snapshot order.
+
+use crate::allocation::UsageClass;
+use crate::ids::{ModelId, TenantId, WorkloadId};
+use crate::quota::Usage;
+use crate::snapshot::Snapshot;
+
+pub(crate) struct FairShare {
+    families: usize,
+    /// Capability each model's device is worth.
+    capability: Vec<f64>,
+    /// Total capability per family in the fleet.
+    total: Vec<f64>,
+    /// Capability held per tenant (subtree) per family.
+    held: Vec<f64>,
+    /// Waiting workloads per tenant, best first; consumed from the front.
+    queues: Vec<std::collections::VecDeque<WorkloadId>>,
+    /// Waiting workloads in each tenant's subtree.
+    waiting: Vec<u32>,
+}
+
+impl FairShare {
+    pub fn new(s: &Snapshot, waiting: &[WorkloadId]) -> Self {
+        let families = s.catalogue.families.len();
+        let capability: Vec<f64> = s
+            .catalogue
+            .models
+            .iter()
+            .map(|m| {
+                let figures: Vec<f64> = m.throughput.iter().flatten().copied().collect();
+                if figures.is_empty() { 1.0 } else { figures.iter().sum::<f64>() / figures.len() as f64 }
+            })
+            .collect();
+        let mut total = vec![0.0; families];
+        for node in &s.nodes {
+            for d in node.devices.iter().filter(|d| d.healthy) {
+                total[s.catalogue.model(d.model).family.ix()] += capability[d.model.ix()];
+            }
+        }
+        let t = s.tenants.len();
+        let mut fs = FairShare {
+            families,
+            capability,
+            total,
+            held: vec![0.0; t * families],
+            queues: vec![Default::default(); t],
+            waiting: vec![0; t],
+        };
+        for a in &s.allocations {
+            if a.usage != UsageClass::Tidal {
+                fs.hold(s, s.workloads[a.workload.ix()].tenant, a.model, a.devices.len() as u32);
+            }
+        }
+        let mut sorted = waiting.to_vec();
+        sorted.sort_by_key(|w| {
+            let wl = &s.workloads[w.ix()];
+            (std::cmp::Reverse(wl.priority), wl.submitted, *w)
+        });
+        for w in sorted {
+            let tenant = s.workloads[w.ix()].tenant;
+            fs.queues[tenant.ix()].push_back(w);
+            for a in s.tenant_path(tenant) {
+                fs.waiting[a.ix()] += 1;
+            }
+        }
+        fs
+    }
+
+    pub fn hold(&mut self, s: &Snapshot, tenant: TenantId, model: ModelId, n: u32) {
+        let f = s.catalogue.model(model).family.ix();
+        let c = self.capability[model.ix()] * f64::from(n);
+        for t in s.tenant_path(tenant) {
+            self.held[t.ix() * self.families + f] += c;
+        }
+    }
+
+    pub fn release(&mut self, s: &Snapshot, tenant: TenantId, model: ModelId, n: u32) {
+        let f = s.catalogue.model(model).family.ix();
+        let c = self.capability[model.ix()] * f64::from(n);
+        for t in s.tenant_path(tenant) {
+            let h = &mut self.held[t.ix() * self.families + f];
+            *h = (*h - c).max(0.0);
+        }
+    }
+
+    fn share(&self, s: &Snapshot, t: TenantId) -> f64 {
+        let row = &self.held[t.ix() * self.families..(t.ix() + 1) * self.families];
+        let dominant = row
+            .iter()
+            .zip(&self.total)
+            .map(|(h, total)| if *total > 0.0 { h / total } else { 0.0 })
+            .fold(0.0, f64::max);
+        dominant / f64::from(s.tenants[t.ix()].weight)
+    }
+
+    /// The next workload to consider, or `None` when every queue is empty.
+    pub fn next(&mut self, s: &Snapshot, usage: &Usage) -> Option<WorkloadId> {
+        let mut level: &[TenantId] = &usage.roots;
+        loop {
+            let pick = level
+                .iter()
+                .copied()
+                .filter(|t| self.waiting[t.ix()] > 0)
+                .min_by(|a, b| self.share(s, *a).total_cmp(&self.share(s, *b)).then(a.cmp(b)))?;
+            if let Some(w) = self.queues[pick.ix()].pop_front() {
+                // A tenant's own workloads compete with its children's subtrees as one more
+                // entrant; taking them first keeps the descent short and is deterministic.
+                for a in s.tenant_path(pick) {
+                    self.waiting[a.ix()] -= 1;
+                }
+                return Some(w);
+            }
+            level = &usage.children[pick.ix()];
+        }
+    }
+}

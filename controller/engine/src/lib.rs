@@ -1,0 +1,54 @@
+//! Tidepool's placement engine: for a snapshot of a heterogeneous group cloud, decide which
+//! workloads run, where, and on which chip — `schedule(&Snapshot, &Policy, now) -> Plan`.
+//!
+//! Pure and deterministic: no I/O, no clock (time comes in as `now`), no runtime; the controller
+//! and the simulator run exactly this code. Conversions from the `tidepool-crds` types live with
+//! them, not here.
+//!
+//! One cycle, in order:
+//! 1. **Admission** (`fairshare`): tenants by hierarchical weighted dominant share over
+//!    capability-normalised devices; inside a tenant by priority, then submission time.
+//! 2. **Quota** (`quota`): nominal / borrowing / lending semantics over the tenant tree;
+//!    non-preemptible work runs only within guaranteed quota.
+//! 3. **Chip-aware selection** (`select`): every feasible model's expected runtime and cost,
+//!    chosen by the policy objective within the deadline, alternatives recorded.
+//! 4. **Gang placement** (`place`): all or nothing, one interconnect group when it fits, fewest
+//!    nodes, best fit, devices inside one link domain.
+//! 5. **Preemption** (`preempt`, `tidal`): minimal whole-gang victim sets — tidal, then
+//!    borrowed, then lower priority — losing the least work since the last checkpoint.
+//! 6. **Backfill** (`backfill`): small work runs ahead of a blocked gang only where it ends
+//!    before the gang's reservation.
+
+#![allow(clippy::cast_possible_truncation)]
+
+mod allocation;
+mod backfill;
+mod capacity;
+mod catalogue;
+mod cycle;
+mod fairshare;
+mod ids;
+mod place;
+mod plan;
+mod policy;
+mod preempt;
+mod quota;
+mod reasons;
+mod schedule;
+mod select;
+mod snapshot;
+mod tidal;
+mod tenants;
+mod topology;
+mod workload;
+
+pub use allocation::{Allocation, Lent, UsageClass};
+pub use catalogue::{Catalogue, Model, WorkloadClass};
+pub use ids::{ClusterId, FamilyId, GroupId, ModelId, NodeId, Seconds, TenantId, WorkloadId};
+pub use plan::{Alternative, Bind, Pending, Plan, Preemption, Selection, VictimReason};
+pub use policy::{Objective, Packing, Policy};
+pub use schedule::schedule;
+pub use snapshot::{Snapshot, SnapshotError};
+pub use tenants::{Quota, QuotaKey, Tenant};
+pub use topology::{Cluster, Device, Group, Node};
+pub use workload::{Accept, Checkpoint, Target, Workload, WorkloadKind};

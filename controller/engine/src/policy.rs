@@ -1,0 +1,59 @@
+//! The engine's knobs, as `SchedulingPolicy` sets them.
+
+/// What chip selection optimises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Objective {
+    /// Cheapest expected cost that meets the deadline.
+    Cost,
+    /// Cheapest among those finishing within `balanced_slack` × the fastest.
+    #[default]
+    Balanced,
+    /// Soonest finish.
+    Speed,
+}
+
+/// How replicas are packed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Packing {
+    /// Fullest node that fits, to keep whole nodes free.
+    #[default]
+    BestFit,
+    /// Emptiest node.
+    Spread,
+}
+
+/// Engine policy.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Selection objective.
+    pub objective: Objective,
+    /// Packing.
+    pub packing: Packing,
+    /// Whether anything is preempted.
+    pub preemption: bool,
+    /// Whether borrowed devices are reclaimed for tenants within nominal quota.
+    pub reclaim_borrowed: bool,
+    /// Whether tidal devices are reclaimed.
+    pub reclaim_tidal: bool,
+    /// Priority gap needed to preempt within a tenant.
+    pub min_priority_gap: i32,
+    /// `Balanced`: accept finishing up to this factor later than the fastest to save cost.
+    pub balanced_slack: f64,
+    /// Whether small workloads may run ahead of a blocked gang, on capacity it will not need in time.
+    pub backfill: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            objective: Objective::default(),
+            packing: Packing::default(),
+            preemption: true,
+            reclaim_borrowed: true,
+            reclaim_tidal: true,
+            min_priority_gap: 1,
+            balanced_slack: 1.25,
+            backfill: true,
+        }
+    }
+}
