@@ -21,11 +21,8 @@ pub(crate) fn expected_end(cx: &Cycle, v: WorkloadId) -> Option<Seconds> {
     let held = &cx.held[v.ix()];
     let first = held.first()?;
     let started = held.iter().map(|h| h.started).min()?;
-    let tp = vl
-        .accepts
-        .iter()
-        .find_map(|a| a.throughput)
-        .or(s.catalogue.model(first.model).throughput[vl.class as usize])?;
+    let tp =
+        vl.accepts.iter().find_map(|a| a.throughput).or(s.catalogue.model(first.model).throughput[vl.class as usize])?;
     let devices: u32 = held.iter().map(|h| h.mask.count_ones()).sum();
     let hours = vl.expected_work? / (f64::from(devices) * tp);
     Some(Seconds(started.0 + (hours * 3600.0).ceil() as i64))

@@ -167,8 +167,11 @@ impl Capacity {
     /// Nodes with at least `want` free devices, fullest-fitting first (best fit) or emptiest first.
     pub fn nodes_with(&self, p: PartitionId, want: u32, spread: bool) -> impl Iterator<Item = NodeId> + '_ {
         let buckets = &self.partitions[p].by_free;
-        let range: Box<dyn Iterator<Item = usize>> =
-            if spread { Box::new((want as usize..buckets.len()).rev()) } else { Box::new(want as usize..buckets.len()) };
+        let range: Box<dyn Iterator<Item = usize>> = if spread {
+            Box::new((want as usize..buckets.len()).rev())
+        } else {
+            Box::new(want as usize..buckets.len())
+        };
         range.flat_map(move |k| buckets[k].iter().copied())
     }
 }

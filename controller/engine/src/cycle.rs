@@ -87,7 +87,14 @@ impl<'a> Cycle<'a> {
     }
 
     /// Takes the devices of a placement for a workload and records the binds.
-    pub fn commit(&mut self, w: WorkloadId, model: ModelId, placement: &Placement, usage: UsageClass, after_preemption: bool) {
+    pub fn commit(
+        &mut self,
+        w: WorkloadId,
+        model: ModelId,
+        placement: &Placement,
+        usage: UsageClass,
+        after_preemption: bool,
+    ) {
         let wl = &self.s.workloads[w.ix()];
         let mut replica = self.replicas(w);
         for &(node, mask) in &placement.replicas {

@@ -37,8 +37,8 @@ mod reasons;
 mod schedule;
 mod select;
 mod snapshot;
-mod tidal;
 mod tenants;
+mod tidal;
 mod topology;
 mod workload;
 

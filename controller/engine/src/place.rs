@@ -65,7 +65,13 @@ pub(crate) fn place(
         let leftover = free - replicas * devices;
         let better = match best {
             None => true,
-            Some((l, _)) => if spread { leftover > l } else { leftover < l },
+            Some((l, _)) => {
+                if spread {
+                    leftover > l
+                } else {
+                    leftover < l
+                }
+            }
         };
         if better {
             best = Some((leftover, g));

@@ -102,12 +102,18 @@ pub(crate) fn finish_victim(cx: &mut Cycle, v: WorkloadId, for_workload: Workloa
             cx.cap.take(cx.s, h.node, still_free);
         }
     }
-    cx.plan.preemptions.push(Preemption { victim: v, for_workload, why, grace_seconds: cx.s.workloads[v.ix()].grace() });
+    cx.plan.preemptions.push(Preemption {
+        victim: v,
+        for_workload,
+        why,
+        grace_seconds: cx.s.workloads[v.ix()].grace(),
+    });
 }
 
 fn try_fit(cx: &Cycle, w: WorkloadId, c: &Candidate, replicas: u32) -> Option<(Placement, UsageClass)> {
     let wl = &cx.s.workloads[w.ix()];
-    let class = cx.usage.admit(cx.s, &cx.cap, wl.tenant, c.model, replicas * wl.devices_per_replica, wl.preemptible).ok()?;
+    let class =
+        cx.usage.admit(cx.s, &cx.cap, wl.tenant, c.model, replicas * wl.devices_per_replica, wl.preemptible).ok()?;
     let placement = first_placement(cx, &c.partitions, replicas, wl.devices_per_replica, &|_| true)?;
     Some((placement, class))
 }
@@ -123,7 +129,12 @@ fn within_nominal(cx: &Cycle, w: WorkloadId, c: &Candidate, devices: u32) -> boo
 }
 
 /// Victims that may be stopped for `w` on candidate `c`, best first: (rank, lost work, id, why).
-fn eligible(cx: &Cycle, w: WorkloadId, c: &Candidate, within_nominal: bool) -> Vec<(u8, i64, WorkloadId, VictimReason)> {
+fn eligible(
+    cx: &Cycle,
+    w: WorkloadId,
+    c: &Candidate,
+    within_nominal: bool,
+) -> Vec<(u8, i64, WorkloadId, VictimReason)> {
     let s = cx.s;
     let wl = &s.workloads[w.ix()];
     let mut out = Vec::new();
@@ -132,9 +143,9 @@ fn eligible(cx: &Cycle, w: WorkloadId, c: &Candidate, within_nominal: bool) -> V
             continue;
         }
         let held = &cx.held[v.ix()];
-        let here = held.iter().any(|h| {
-            h.model == c.model && cx.cap.partition_of[h.node.ix()].is_some_and(|p| c.partitions.contains(&p))
-        });
+        let here = held
+            .iter()
+            .any(|h| h.model == c.model && cx.cap.partition_of[h.node.ix()].is_some_and(|p| c.partitions.contains(&p)));
         if !here || held.iter().all(|h| h.usage == UsageClass::Tidal) {
             continue;
         }

@@ -33,7 +33,8 @@ pub(crate) fn block(s: &Snapshot, b: &QuotaBlock) -> String {
             key_name(s, q.key)
         ),
         QuotaBlock::NotPreemptible { tenant: None } => {
-            "its tenant has no quota for this accelerator and the workload is not preemptible, so it cannot borrow".into()
+            "its tenant has no quota for this accelerator and the workload is not preemptible, so it cannot borrow"
+                .into()
         }
         QuotaBlock::HeldBack { held } => {
             format!("the free devices are held back by other tenants' lending limits ({held} kept for them)")
@@ -120,4 +121,3 @@ pub(crate) fn pending(cx: &Cycle, w: WorkloadId, attempt: &Attempt, replicas: u3
     }
     parts.join("; ")
 }
-

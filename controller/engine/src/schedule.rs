@@ -30,9 +30,29 @@ pub fn schedule(snapshot: &Snapshot, policy: &Policy, now: Seconds) -> Plan {
         if cx.replicas(w) < wl.replicas_min {
             start_gang(&mut cx, w);
         }
-        if cx.replicas(w) >= wl.replicas_min && cx.replicas(w) < wl.replicas_wanted {
+        if wl.kind == WorkloadKind::Inference
+            && cx.replicas(w) >= wl.replicas_min
+            && cx.replicas(w) < wl.replicas_wanted
+        {
             scale_up(&mut cx, w);
         }
+    }
+    // Elastic training replicas come last, on what every gang and service left, by priority.
+    let mut elastic: Vec<WorkloadId> = snapshot
+        .workload_ids()
+        .filter(|&w| {
+            let wl = &snapshot.workloads[w.ix()];
+            wl.kind == WorkloadKind::Training
+                && !cx.preempted[w.ix()]
+                && cx.replicas(w) >= wl.replicas_min
+                && cx.replicas(w) < wl.replicas_wanted
+        })
+        .collect();
+    elastic.sort_by_key(|&w| {
+        (std::cmp::Reverse(snapshot.workloads[w.ix()].priority), snapshot.workloads[w.ix()].submitted, w)
+    });
+    for w in elastic {
+        scale_up(&mut cx, w);
     }
     cx.plan
 }
@@ -71,7 +91,8 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
                 found = tidal::place_on_lent(cx, c, replicas, wl.devices_per_replica).map(|p| (p, UsageClass::Tidal));
             }
             if found.is_none() {
-                found = first_placement(cx, &c.partitions, replicas, wl.devices_per_replica, &usable).map(|p| (p, class));
+                found =
+                    first_placement(cx, &c.partitions, replicas, wl.devices_per_replica, &usable).map(|p| (p, class));
             }
         } else if wl.preemptible {
             found = tidal::place_on_lent(cx, c, replicas, wl.devices_per_replica).map(|p| (p, UsageClass::Tidal));
@@ -84,7 +105,16 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
                     _ => true,
                 };
                 let speed = c.throughput * placement.scaling_efficiency();
-                options.push(Option_ { model: c.model, placement, usage, hours, cost, cost_per_work, speed, meets_deadline });
+                options.push(Option_ {
+                    model: c.model,
+                    placement,
+                    usage,
+                    hours,
+                    cost,
+                    cost_per_work,
+                    speed,
+                    meets_deadline,
+                });
             }
             None => match block {
                 Some(b) => attempt.blocks.push((c.model, b)),

@@ -94,7 +94,13 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
 }
 
 /// Expected hours and cost of running `replicas` × `devices` of a model at a scaling efficiency.
-pub(crate) fn estimate(cx: &Cycle, w: WorkloadId, c: &Candidate, replicas: u32, efficiency: f64) -> (Option<f64>, Decimal, f64) {
+pub(crate) fn estimate(
+    cx: &Cycle,
+    w: WorkloadId,
+    c: &Candidate,
+    replicas: u32,
+    efficiency: f64,
+) -> (Option<f64>, Decimal, f64) {
     let wl = &cx.s.workloads[w.ix()];
     let price = cx.s.catalogue.model(c.model).price_per_hour;
     let devices = f64::from(replicas * wl.devices_per_replica);
@@ -143,7 +149,12 @@ pub(crate) fn choose(options: &[Option_], objective: Objective, slack: f64) -> O
             match fastest {
                 Some(hours) => {
                     let best = hours.iter().copied().fold(f64::INFINITY, f64::min);
-                    cheapest(&mut pool.iter().copied().filter(|&i| options[i].hours.unwrap_or(f64::INFINITY) <= best * slack))
+                    cheapest(
+                        &mut pool
+                            .iter()
+                            .copied()
+                            .filter(|&i| options[i].hours.unwrap_or(f64::INFINITY) <= best * slack),
+                    )
                 }
                 None => cheapest(&mut pool.iter().copied()),
             }

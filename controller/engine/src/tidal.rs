@@ -56,7 +56,11 @@ fn lent_nodes<'a>(cx: &'a Cycle) -> impl Iterator<Item = NodeId> + 'a {
 
 /// Devices on a node lent by `lender`.
 fn lent_by(cx: &Cycle, node: NodeId, lender: WorkloadId) -> u64 {
-    cx.cap.lender.range((node, 0)..=(node, u16::MAX)).filter(|(_, l)| **l == lender).fold(0, |m, ((_, d), _)| m | (1 << d))
+    cx.cap
+        .lender
+        .range((node, 0)..=(node, u16::MAX))
+        .filter(|(_, l)| **l == lender)
+        .fold(0, |m, ((_, d), _)| m | (1 << d))
 }
 
 /// For a lender that wants one more replica: use a free device it lent, or preempt the tidal
@@ -87,7 +91,8 @@ pub(crate) fn reclaim_one(cx: &mut Cycle, w: WorkloadId, c: &Candidate) -> bool 
         if v == w || cx.preempted[v.ix()] {
             continue;
         }
-        let on_mine = cx.held[v.ix()].iter().any(|h| h.usage == UsageClass::Tidal && h.mask & lent_by(cx, h.node, w) != 0);
+        let on_mine =
+            cx.held[v.ix()].iter().any(|h| h.usage == UsageClass::Tidal && h.mask & lent_by(cx, h.node, w) != 0);
         if on_mine {
             victims.push((crate::preempt::lost_work(cx, v), v));
         }
@@ -109,4 +114,3 @@ pub(crate) fn reclaim_one(cx: &mut Cycle, w: WorkloadId, c: &Candidate) -> bool 
     }
     false
 }
-

@@ -155,7 +155,10 @@ fn non_preemptible_work_runs_only_within_guaranteed_quota() {
     let plan = b.schedule(&Policy::default(), 0);
     assert!(plan.binds.is_empty());
     let reason = pending_reason(&plan, job).unwrap();
-    assert!(reason.contains("tenant bank has 0/8 guaranteed nvidia-a100 in use and the workload is not preemptible"), "{reason}");
+    assert!(
+        reason.contains("tenant bank has 0/8 guaranteed nvidia-a100 in use and the workload is not preemptible"),
+        "{reason}"
+    );
     // Preemptible, it borrows: 8 within nominal are not enough, so the whole gang is Borrowed.
     b.workload(job).preemptible = true;
     let plan = b.schedule(&Policy::default(), 0);
@@ -348,4 +351,20 @@ fn the_same_snapshot_gives_the_same_plan() {
         b.job(&format!("bank/{i}"), t, &[A100, ASCEND, MLU], 1 + i % 3, 4);
     }
     assert_eq!(b.schedule(&Policy::default(), 5), b.schedule(&Policy::default(), 5));
+}
+
+#[test]
+fn elastic_replicas_grow_only_on_what_every_gang_left() {
+    let mut b = Builder::new();
+    let c = b.cluster("sh");
+    let g = b.group(c);
+    b.nodes(g, A100, 4, 8);
+    let bank = b.tenant("bank", None, &[(A100, 32, None, None)]);
+    let elastic = b.job("bank/elastic", bank, &[A100], 1, 8);
+    b.workload(elastic).replicas_wanted = 4;
+    let gang = b.job("bank/gang", bank, &[A100], 2, 8);
+    b.workload(gang).priority = -5; // considered after the elastic job's gang
+    let plan = b.schedule(&Policy::default(), 0);
+    assert_eq!(binds_of(&plan, gang).len(), 2, "the gang is not starved by elastic growth");
+    assert_eq!(binds_of(&plan, elastic).len(), 2, "one gang replica plus one elastic on the last node");
 }

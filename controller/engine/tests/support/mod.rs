@@ -33,7 +33,11 @@ impl Builder {
         let s = Snapshot {
             catalogue: Catalogue {
                 families: vec!["nvidia".into(), "ascend".into(), "cambricon".into()],
-                models: vec![model("nvidia-a100", 0, 1400, 1.0, 80), model("ascend-910b", 1, 900, 0.6, 64), model("cambricon-mlu590", 2, 560, 0.3, 96)],
+                models: vec![
+                    model("nvidia-a100", 0, 1400, 1.0, 80),
+                    model("ascend-910b", 1, 900, 0.6, 64),
+                    model("cambricon-mlu590", 2, 560, 0.3, 96),
+                ],
             },
             ..Default::default()
         };
@@ -60,7 +64,12 @@ impl Builder {
             schedulable: true,
             dedicated_to: None,
             devices: (0..devices)
-                .map(|d| Device { id: format!("dev{d}"), model, link_domain: (d * 2 / devices.max(1)) as u8, healthy: true })
+                .map(|d| Device {
+                    id: format!("dev{d}"),
+                    model,
+                    link_domain: (d * 2 / devices.max(1)) as u8,
+                    healthy: true,
+                })
                 .collect(),
         });
         NodeId(n as u32)
@@ -70,7 +79,12 @@ impl Builder {
         (0..count).map(|_| self.node(group, model, devices)).collect()
     }
 
-    pub fn tenant(&mut self, name: &str, parent: Option<TenantId>, quotas: &[(ModelId, u32, Option<u32>, Option<u32>)]) -> TenantId {
+    pub fn tenant(
+        &mut self,
+        name: &str,
+        parent: Option<TenantId>,
+        quotas: &[(ModelId, u32, Option<u32>, Option<u32>)],
+    ) -> TenantId {
         self.s.tenants.push(Tenant {
             name: name.into(),
             parent,
@@ -102,7 +116,10 @@ impl Builder {
             replicas_min: replicas,
             replicas_wanted: replicas,
             devices_per_replica: devices,
-            accepts: models.iter().map(|&m| Accept { target: Target::Model(m), min_memory_gib: 0, throughput: None }).collect(),
+            accepts: models
+                .iter()
+                .map(|&m| Accept { target: Target::Model(m), min_memory_gib: 0, throughput: None })
+                .collect(),
             allow_mixed_models: false,
             expected_work: Some(100.0),
             checkpoint: Some(Checkpoint { interval: 1800, grace: 120 }),
