@@ -5,7 +5,8 @@
 //! - `nominal` devices are guaranteed: while a tenant uses no more than its nominal quota, it is
 //!   never kept waiting because others borrowed, since borrowed devices are reclaimed for it;
 //! - beyond nominal a tenant may borrow devices other tenants leave unused, up to
-//!   `borrowingLimit` (absent = no limit beyond what is free); borrowed devices are reclaimable;
+//!   `borrowingLimit` (absent = no limit beyond what is free); borrowed devices are reclaimable,
+//!   so only preemptible workloads borrow;
 //! - a tenant lends at most `lendingLimit` of its unused nominal devices (absent = all of them).
 
 use std::collections::{BTreeMap, BTreeSet};
