@@ -41,6 +41,8 @@ pub(crate) struct Capacity {
     pub lent_free: Vec<u64>,
     /// Lender of each lent device: (node, device) → lender.
     pub lender: BTreeMap<(NodeId, u16), WorkloadId>,
+    /// Workloads that lent devices.
+    pub lenders: BTreeSet<WorkloadId>,
     /// Partition of each schedulable node with devices.
     pub partition_of: Vec<Option<PartitionId>>,
     pub partitions: Vec<Partition>,
@@ -115,7 +117,8 @@ impl Capacity {
             part.group_nodes.entry(node.group).or_default().push(id);
             free_per_model[first.model.ix()] += count;
         }
-        Capacity { free, lent_free, lender, partition_of, partitions, by_model, free_per_model }
+        let lenders = lender.values().copied().collect();
+        Capacity { free, lent_free, lender, lenders, partition_of, partitions, by_model, free_per_model }
     }
 
     fn reindex(&mut self, s: &Snapshot, node: NodeId, before: u64) {

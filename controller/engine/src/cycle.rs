@@ -39,6 +39,8 @@ pub(crate) struct Cycle<'a> {
     pub reservations: usize,
     /// Per workload: when its reservation expects it to start.
     pub gang_reservation: Vec<Option<Seconds>>,
+    /// Per model: workloads running on it when the cycle began (the preemption candidates).
+    pub holders: Vec<Vec<WorkloadId>>,
     pub plan: Plan,
 }
 
@@ -63,6 +65,16 @@ impl<'a> Cycle<'a> {
                 (held[w.ix()].len() as u32) < wl.replicas_min.max(wl.replicas_wanted)
             })
             .collect();
+        let mut holders = vec![Vec::new(); s.catalogue.models.len()];
+        for a in &s.allocations {
+            let list: &mut Vec<WorkloadId> = &mut holders[a.model.ix()];
+            if list.last() != Some(&a.workload) && !list.contains(&a.workload) {
+                list.push(a.workload);
+            }
+        }
+        for list in &mut holders {
+            list.sort();
+        }
         let usage = Usage::new(s);
         let fair = FairShare::new(s, &waiting);
         Cycle {
@@ -77,6 +89,7 @@ impl<'a> Cycle<'a> {
             reserved: vec![None; s.nodes.len()],
             reservations: 0,
             gang_reservation: vec![None; s.workloads.len()],
+            holders,
             plan: Plan::default(),
         }
     }

@@ -41,7 +41,15 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
     for c in order {
         let within_nominal = within_nominal(cx, w, c, devices);
         let victims = eligible(cx, w, c, within_nominal);
-        if victims.is_empty() {
+        let freeable: u32 = victims
+            .iter()
+            .take(MAX_VICTIMS)
+            .flat_map(|&(_, _, v, _)| &cx.held[v.ix()])
+            .filter(|h| h.model == c.model)
+            .map(|h| h.mask.count_ones())
+            .sum();
+        let free: u32 = c.partitions.iter().map(|&p| cx.cap.partitions[p].total_free).sum();
+        if victims.is_empty() || free + freeable < devices {
             continue;
         }
         let mut released: Vec<(WorkloadId, VictimReason, Vec<Held>)> = Vec::new();
@@ -138,7 +146,7 @@ fn eligible(
     let s = cx.s;
     let wl = &s.workloads[w.ix()];
     let mut out = Vec::new();
-    for v in s.workload_ids() {
+    for &v in &cx.holders[c.model.ix()] {
         if v == w || cx.preempted[v.ix()] || cx.held[v.ix()].is_empty() {
             continue;
         }

@@ -66,7 +66,7 @@ fn lent_by(cx: &Cycle, node: NodeId, lender: WorkloadId) -> u64 {
 /// For a lender that wants one more replica: use a free device it lent, or preempt the tidal
 /// work on devices it lent. Returns whether a replica was added.
 pub(crate) fn reclaim_one(cx: &mut Cycle, w: WorkloadId, c: &Candidate) -> bool {
-    if cx.cap.lender.is_empty() {
+    if !cx.cap.lenders.contains(&w) {
         return false;
     }
     let wl = &cx.s.workloads[w.ix()];
@@ -87,7 +87,7 @@ pub(crate) fn reclaim_one(cx: &mut Cycle, w: WorkloadId, c: &Candidate) -> bool 
     }
     // Tidal work on devices this service lent, the least work lost first.
     let mut victims: Vec<(i64, WorkloadId)> = Vec::new();
-    for v in cx.s.workload_ids() {
+    for &v in &cx.holders[c.model.ix()] {
         if v == w || cx.preempted[v.ix()] {
             continue;
         }
