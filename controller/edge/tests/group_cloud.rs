@@ -1,6 +1,8 @@
 //! The example group cloud (`examples/group-cloud/`) converted and scheduled on a small mixed
 //! fleet: every workload starts or says why not, data residency and isolation hold.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use tidepool_crds::manifests::{self, ApiObject};

@@ -41,6 +41,10 @@ pub(crate) struct Cycle<'a> {
     pub gang_reservation: Vec<Option<Seconds>>,
     /// Per model: workloads running on it when the cycle began (the preemption candidates).
     pub holders: Vec<Vec<WorkloadId>>,
+    /// Per model: those of them holding borrowed devices.
+    pub borrowers: Vec<Vec<WorkloadId>>,
+    /// Per (model, tenant): those of them owned by the tenant, lowest priority first.
+    pub by_tenant: std::collections::BTreeMap<(ModelId, crate::ids::TenantId), Vec<WorkloadId>>,
     pub plan: Plan,
 }
 
@@ -75,6 +79,19 @@ impl<'a> Cycle<'a> {
         for list in &mut holders {
             list.sort();
         }
+        let mut borrowers = vec![Vec::new(); holders.len()];
+        let mut by_tenant: std::collections::BTreeMap<_, Vec<WorkloadId>> = Default::default();
+        for (m, list) in holders.iter().enumerate() {
+            for &w in list {
+                if held[w.ix()].iter().any(|h| h.usage == UsageClass::Borrowed) {
+                    borrowers[m].push(w);
+                }
+                by_tenant.entry((ModelId(m as u32), s.workloads[w.ix()].tenant)).or_default().push(w);
+            }
+        }
+        for list in by_tenant.values_mut() {
+            list.sort_by_key(|w| (s.workloads[w.ix()].priority, *w));
+        }
         let usage = Usage::new(s);
         let fair = FairShare::new(s, &waiting);
         Cycle {
@@ -90,6 +107,8 @@ impl<'a> Cycle<'a> {
             reservations: 0,
             gang_reservation: vec![None; s.workloads.len()],
             holders,
+            borrowers,
+            by_tenant,
             plan: Plan::default(),
         }
     }
@@ -109,8 +128,8 @@ impl<'a> Cycle<'a> {
         after_preemption: bool,
     ) {
         let wl = &self.s.workloads[w.ix()];
-        let mut replica = self.replicas(w);
-        for &(node, mask) in &placement.replicas {
+        let first = self.replicas(w);
+        for (replica, &(node, mask)) in (first..).zip(&placement.replicas) {
             self.cap.take(self.s, node, mask);
             let n = mask.count_ones();
             if usage != UsageClass::Tidal {
@@ -127,7 +146,6 @@ impl<'a> Cycle<'a> {
                 usage,
                 after_preemption,
             });
-            replica += 1;
         }
     }
 

@@ -43,7 +43,6 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
         let victims = eligible(cx, w, c, within_nominal);
         let freeable: u32 = victims
             .iter()
-            .take(MAX_VICTIMS)
             .flat_map(|&(_, _, v, _)| &cx.held[v.ix()])
             .filter(|h| h.model == c.model)
             .map(|h| h.mask.count_ones())
@@ -54,7 +53,7 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
         }
         let mut released: Vec<(WorkloadId, VictimReason, Vec<Held>)> = Vec::new();
         let mut fits = false;
-        for &(_, _, v, why) in victims.iter().take(MAX_VICTIMS) {
+        for &(_, _, v, why) in &victims {
             let held = cx.release(v);
             released.push((v, why, held));
             if try_fit(cx, w, c, replicas).is_some() {
@@ -137,37 +136,40 @@ fn within_nominal(cx: &Cycle, w: WorkloadId, c: &Candidate, devices: u32) -> boo
 }
 
 /// Victims that may be stopped for `w` on candidate `c`, best first: (rank, lost work, id, why).
-fn eligible(
-    cx: &Cycle,
-    w: WorkloadId,
-    c: &Candidate,
-    within_nominal: bool,
-) -> Vec<(u8, i64, WorkloadId, VictimReason)> {
+/// Only the first [`MAX_VICTIMS`] are sorted; the rest follow in no particular order.
+fn eligible(cx: &Cycle, w: WorkloadId, c: &Candidate, within_nominal: bool) -> Vec<(u8, i64, WorkloadId, VictimReason)> {
     let s = cx.s;
     let wl = &s.workloads[w.ix()];
-    let mut out = Vec::new();
-    for &v in &cx.holders[c.model.ix()] {
-        if v == w || cx.preempted[v.ix()] || cx.held[v.ix()].is_empty() {
-            continue;
-        }
+    let on_candidate = |v: WorkloadId| {
         let held = &cx.held[v.ix()];
-        let here = held
-            .iter()
-            .any(|h| h.model == c.model && cx.cap.partition_of[h.node.ix()].is_some_and(|p| c.partitions.contains(&p)));
-        if !here || held.iter().all(|h| h.usage == UsageClass::Tidal) {
-            continue;
+        v != w
+            && !cx.preempted[v.ix()]
+            && held.iter().any(|h| {
+                h.model == c.model && cx.cap.partition_of[h.node.ix()].is_some_and(|p| c.partitions.contains(&p))
+            })
+            && !held.iter().all(|h| h.usage == UsageClass::Tidal)
+    };
+    let mut out = Vec::new();
+    if within_nominal && cx.policy.reclaim_borrowed {
+        for &v in &cx.borrowers[c.model.ix()] {
+            if s.workloads[v.ix()].tenant != wl.tenant && on_candidate(v) {
+                out.push((0, lost_work(cx, v), v, VictimReason::BorrowedReclaim));
+            }
         }
-        let vl = &s.workloads[v.ix()];
-        let borrowed = held.iter().any(|h| h.usage == UsageClass::Borrowed);
-        let why = if borrowed && within_nominal && cx.policy.reclaim_borrowed && vl.tenant != wl.tenant {
-            (0, VictimReason::BorrowedReclaim)
-        } else if vl.tenant == wl.tenant && vl.priority.saturating_add(cx.policy.min_priority_gap) <= wl.priority {
-            (1, VictimReason::LowerPriority)
-        } else {
-            continue;
-        };
-        out.push((why.0, lost_work(cx, v), v, why.1));
     }
-    out.sort_by_key(|&(rank, lost, v, _)| (rank, lost, v));
+    let ceiling = wl.priority.saturating_sub(cx.policy.min_priority_gap);
+    if let Some(own) = cx.by_tenant.get(&(c.model, wl.tenant)) {
+        for &v in own.iter().take_while(|v| s.workloads[v.ix()].priority <= ceiling) {
+            if on_candidate(v) {
+                out.push((1, lost_work(cx, v), v, VictimReason::LowerPriority));
+            }
+        }
+    }
+    let key = |e: &(u8, i64, WorkloadId, VictimReason)| (e.0, e.1, e.2);
+    if out.len() > MAX_VICTIMS {
+        out.select_nth_unstable_by_key(MAX_VICTIMS, key);
+        out.truncate(MAX_VICTIMS);
+    }
+    out.sort_unstable_by_key(key);
     out
 }

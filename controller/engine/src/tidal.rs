@@ -23,15 +23,13 @@ pub(crate) fn place_on_lent(cx: &Cycle, c: &Candidate, replicas: u32, devices: u
     nodes.sort_by_key(|&(slots, n)| (std::cmp::Reverse(slots), n));
     let mut out = Vec::new();
     let mut groups = Vec::new();
-    let mut used = 0;
-    for (slots, node) in nodes {
+    for (used, (slots, node)) in (1..).zip(nodes) {
         let mut free = cx.cap.lent_free[node.ix()];
         for _ in 0..slots.min(replicas - out.len() as u32) {
             let mask = pick_devices(cx.s, node, free, devices);
             free &= !mask;
             out.push((node, mask));
         }
-        used += 1;
         let g = cx.s.group_of(node);
         if !groups.contains(&g) {
             groups.push(g);

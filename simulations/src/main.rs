@@ -1,0 +1,45 @@
+//! `tidepool-sim`: command line of the simulator. Parses arguments and runs the command; the
+//! work lives in the library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tidepool_sim::bench::engine::{self, EngineArgs};
+
+/// Tidepool's simulator.
+#[derive(Parser)]
+#[command(name = "tidepool-sim", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Times one scheduling cycle of the engine on a generated group cloud.
+    Engine(EngineArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Bench(Bench::Engine(args)) => engine::run(&args).map(|report| {
+            let json = args.json;
+            if json { println!("{}", report.to_json()) } else { print!("{}", report.to_table()) }
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tidepool-sim: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
