@@ -137,7 +137,12 @@ fn within_nominal(cx: &Cycle, w: WorkloadId, c: &Candidate, devices: u32) -> boo
 
 /// Victims that may be stopped for `w` on candidate `c`, best first: (rank, lost work, id, why).
 /// Only the first [`MAX_VICTIMS`] are sorted; the rest follow in no particular order.
-fn eligible(cx: &Cycle, w: WorkloadId, c: &Candidate, within_nominal: bool) -> Vec<(u8, i64, WorkloadId, VictimReason)> {
+fn eligible(
+    cx: &Cycle,
+    w: WorkloadId,
+    c: &Candidate,
+    within_nominal: bool,
+) -> Vec<(u8, i64, WorkloadId, VictimReason)> {
     let s = cx.s;
     let wl = &s.workloads[w.ix()];
     let on_candidate = |v: WorkloadId| {
