@@ -149,6 +149,9 @@ impl Capacity {
     /// Marks devices free again (a victim's, during preemption search). Lent devices return to
     /// the lent pool.
     pub fn give(&mut self, s: &Snapshot, node: NodeId, mask: u64) {
+        if self.partition_of[node.ix()].is_none() {
+            return; // cordoned: freed devices stay unusable
+        }
         let before = self.free[node.ix()];
         for d in 0..64u16 {
             if mask & (1 << d) != 0 {

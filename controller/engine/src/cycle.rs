@@ -14,6 +14,7 @@ use crate::snapshot::Snapshot;
 /// A replica's devices as the cycle tracks them.
 #[derive(Clone, Debug)]
 pub(crate) struct Held {
+    pub replica: u32,
     pub node: NodeId,
     pub mask: u64,
     pub model: ModelId,
@@ -33,6 +34,8 @@ pub(crate) struct Cycle<'a> {
     pub held: Vec<Vec<Held>>,
     /// Workloads preempted this cycle.
     pub preempted: Vec<bool>,
+    /// Workloads given binds this cycle.
+    pub bound: Vec<bool>,
     /// Per node: a blocked gang's reservation, with the time it expects to start.
     pub reserved: Vec<Option<Seconds>>,
     /// Reservations made this cycle.
@@ -54,6 +57,7 @@ impl<'a> Cycle<'a> {
         for a in &s.allocations {
             let mask = a.devices.iter().fold(0u64, |m, d| m | (1 << d));
             held[a.workload.ix()].push(Held {
+                replica: a.replica,
                 node: a.node,
                 mask,
                 model: a.model,
@@ -103,6 +107,7 @@ impl<'a> Cycle<'a> {
             fair,
             held,
             preempted: vec![false; s.workloads.len()],
+            bound: vec![false; s.workloads.len()],
             reserved: vec![None; s.nodes.len()],
             reservations: 0,
             gang_reservation: vec![None; s.workloads.len()],
@@ -128,15 +133,24 @@ impl<'a> Cycle<'a> {
         after_preemption: bool,
     ) {
         let wl = &self.s.workloads[w.ix()];
-        let first = self.replicas(w);
-        for (replica, &(node, mask)) in (first..).zip(&placement.replicas) {
+        self.bound[w.ix()] = true;
+        for &(node, mask) in &placement.replicas {
+            let replica = (0..).find(|r| self.held[w.ix()].iter().all(|h| h.replica != *r)).unwrap_or(0);
             self.cap.take(self.s, node, mask);
             let n = mask.count_ones();
             if usage != UsageClass::Tidal {
                 self.usage.add(self.s, wl.tenant, model, n);
                 self.fair.hold(self.s, wl.tenant, model, n);
             }
-            self.held[w.ix()].push(Held { node, mask, model, usage, started: self.now, last_checkpoint: None });
+            self.held[w.ix()].push(Held {
+                replica,
+                node,
+                mask,
+                model,
+                usage,
+                started: self.now,
+                last_checkpoint: None,
+            });
             self.plan.binds.push(Bind {
                 workload: w,
                 replica,

@@ -103,6 +103,11 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
 /// took, out of this cycle: they are free only once it has stopped.
 pub(crate) fn finish_victim(cx: &mut Cycle, v: WorkloadId, for_workload: WorkloadId, why: VictimReason, held: &[Held]) {
     cx.preempted[v.ix()] = true;
+    if cx.bound[v.ix()] {
+        // Replicas it was given earlier in this cycle go with it.
+        cx.plan.binds.retain(|b| b.workload != v);
+        cx.plan.selections.retain(|s| s.workload != v);
+    }
     for h in held {
         let still_free = h.mask & (cx.cap.free[h.node.ix()] | cx.cap.lent_free[h.node.ix()]);
         if still_free != 0 {

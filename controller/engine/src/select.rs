@@ -15,7 +15,7 @@ use crate::cycle::Cycle;
 use crate::ids::{ModelId, WorkloadId};
 use crate::place::Placement;
 use crate::policy::Objective;
-use crate::workload::Target;
+use crate::workload::{Target, WorkloadKind};
 
 /// A model the workload accepts, with the partitions it may use.
 #[derive(Clone, Debug)]
@@ -47,6 +47,9 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
     let wl = &s.workloads[w.ix()];
     let tenant = &s.tenants[wl.tenant.ix()];
     let running_model = cx.held[w.ix()].first().map(|h| h.model);
+    // A training gang lives in one cluster: replicas added to a running job stay in its cluster.
+    let running_cluster =
+        (wl.kind == WorkloadKind::Training).then(|| cx.held[w.ix()].first().map(|h| s.cluster_of(h.node))).flatten();
     let mut out = Vec::new();
     let mut excluded = Vec::new();
     for m in s.catalogue.model_ids() {
@@ -78,6 +81,7 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
             .filter(|&p| {
                 let key = cx.cap.partitions[p].key;
                 tenant.allows_cluster(key.cluster)
+                    && running_cluster.is_none_or(|rc| rc == key.cluster)
                     && match key.dedicated {
                         None => !tenant.dedicated_only,
                         Some(d) => s.tenant_path(wl.tenant).any(|t| t == d),

@@ -15,12 +15,24 @@ pub(crate) fn place_on_lent(cx: &Cycle, c: &Candidate, replicas: u32, devices: u
     if cx.cap.lender.is_empty() {
         return None;
     }
-    let mut nodes: Vec<(u32, NodeId)> = lent_nodes(cx)
+    let all: Vec<(u32, NodeId)> = lent_nodes(cx)
         .filter(|n| cx.cap.partition_of[n.ix()].is_some_and(|p| c.partitions.contains(&p)))
         .map(|n| (cx.cap.lent_free[n.ix()].count_ones() / devices, n))
         .filter(|(slots, _)| *slots > 0)
         .collect();
-    nodes.sort_by_key(|&(slots, n)| (std::cmp::Reverse(slots), n));
+    let mut clusters: Vec<_> = all.iter().map(|&(_, n)| cx.s.cluster_of(n)).collect();
+    clusters.sort();
+    clusters.dedup();
+    clusters.into_iter().find_map(|cluster| {
+        let mut nodes: Vec<(u32, NodeId)> =
+            all.iter().copied().filter(|&(_, n)| cx.s.cluster_of(n) == cluster).collect();
+        nodes.sort_by_key(|&(slots, n)| (std::cmp::Reverse(slots), n));
+        fewest_lent_nodes(cx, nodes, replicas, devices)
+    })
+}
+
+/// Fills replicas onto lent nodes, most lent slots first, within one cluster.
+fn fewest_lent_nodes(cx: &Cycle, nodes: Vec<(u32, NodeId)>, replicas: u32, devices: u32) -> Option<Placement> {
     let mut out = Vec::new();
     let mut groups = Vec::new();
     for (used, (slots, node)) in (1..).zip(nodes) {
@@ -70,7 +82,8 @@ pub(crate) fn reclaim_one(cx: &mut Cycle, w: WorkloadId, c: &Candidate) -> bool 
     let wl = &cx.s.workloads[w.ix()];
     let d = wl.devices_per_replica;
     let Ok(class) = cx.usage.admit(cx.s, &cx.cap, wl.tenant, c.model, d, wl.preemptible) else { return false };
-    let nodes: Vec<NodeId> = lent_nodes(cx).collect();
+    let nodes: Vec<NodeId> =
+        lent_nodes(cx).filter(|n| cx.cap.partition_of[n.ix()].is_some_and(|p| c.partitions.contains(&p))).collect();
     for &node in &nodes {
         let mine = lent_by(cx, node, w) & cx.cap.lent_free[node.ix()];
         if mine.count_ones() >= d {
