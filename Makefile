@@ -4,13 +4,14 @@ CARGO ?= cargo
 VENV := .venv
 API := $(CARGO) run -q -p tidepool-crds --bin tidepool-api --
 
-.PHONY: help demo test deps check lint fmt crds catalogue validate-examples
+.PHONY: help demo test deps check lint fmt crds catalogue bench
 
 help:
 	@echo "make demo       show the catalogue and the example group cloud (no cluster needed)"
 	@echo "make test       install test dependencies, then run every check and test"
 	@echo "make crds       regenerate crds/manifests/*.yaml from the Rust types"
 	@echo "make catalogue  print the built-in accelerator catalogue as JSON"
+	@echo "make bench      time one engine cycle: 5,000 nodes x 8 devices, 50,000 pending pods (JSON)"
 	@echo "make fmt        format the code"
 
 demo:
@@ -39,3 +40,6 @@ crds:
 
 catalogue:
 	@$(API) catalogue --json
+
+bench:
+	@$(CARGO) run -q --release -p tidepool-sim -- bench engine --nodes 5000 --devices-per-node 8 --pending 50000 --seed 1 --json
