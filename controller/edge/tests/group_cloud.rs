@@ -19,6 +19,16 @@ fn objects() -> Vec<ApiObject> {
     files.iter().flat_map(|f| manifests::read_file(f).unwrap()).collect()
 }
 
+fn api_tenants(objects: &[ApiObject]) -> Vec<tidepool_crds::Tenant> {
+    objects
+        .iter()
+        .filter_map(|o| match o {
+            ApiObject::Tenant(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// (cluster, model, nodes, dedicated tenant name)
 const FLEET: [(usize, &str, usize, Option<&str>); 9] = [
     (1, "nvidia-h800", 4, Some("bank-risk")),
@@ -36,13 +46,7 @@ const FLEET: [(usize, &str, usize, Option<&str>); 9] = [
 fn the_example_group_cloud_schedules_with_residency_and_isolation() {
     let objects = objects();
     let catalogue = edge::catalogue(&tidepool_crds::Catalogue::builtin(), PriceBasis::Transfer);
-    let api_tenants: Vec<_> = objects
-        .iter()
-        .filter_map(|o| match o {
-            ApiObject::Tenant(t) => Some(t.clone()),
-            _ => None,
-        })
-        .collect();
+    let api_tenants = api_tenants(&objects);
     let clusters: Vec<String> = CLUSTERS.iter().map(|c| (*c).to_owned()).collect();
     let tenants = edge::tenants(&api_tenants, &catalogue, &clusters).unwrap();
     let policy = objects
@@ -110,13 +114,7 @@ fn the_example_group_cloud_schedules_with_residency_and_isolation() {
 fn a_job_naming_an_unknown_model_is_reported_with_its_field() {
     let catalogue = edge::catalogue(&tidepool_crds::Catalogue::builtin(), PriceBasis::Transfer);
     let objects = objects();
-    let api_tenants: Vec<_> = objects
-        .iter()
-        .filter_map(|o| match o {
-            ApiObject::Tenant(t) => Some(t.clone()),
-            _ => None,
-        })
-        .collect();
+    let api_tenants = api_tenants(&objects);
     let tenants = edge::tenants(&api_tenants, &catalogue, &[]).unwrap();
     let mut job = objects
         .iter()

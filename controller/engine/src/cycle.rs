@@ -5,7 +5,8 @@ use crate::allocation::UsageClass;
 use crate::capacity::Capacity;
 use crate::fairshare::FairShare;
 use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
-use crate::place::{Placement, mask_devices};
+use crate::mask::{devices_of, mask_of};
+use crate::place::Placement;
 use crate::plan::{Bind, Plan};
 use crate::policy::Policy;
 use crate::quota::Usage;
@@ -55,7 +56,7 @@ impl<'a> Cycle<'a> {
     pub fn new(s: &'a Snapshot, policy: &'a Policy, now: Seconds) -> Self {
         let mut held = vec![Vec::new(); s.workloads.len()];
         for a in &s.allocations {
-            let mask = a.devices.iter().fold(0u64, |m, d| m | (1 << d));
+            let mask = mask_of(&a.devices);
             held[a.workload.ix()].push(Held {
                 replica: a.replica,
                 node: a.node,
@@ -155,7 +156,7 @@ impl<'a> Cycle<'a> {
                 workload: w,
                 replica,
                 node,
-                devices: mask_devices(mask),
+                devices: devices_of(mask),
                 model,
                 usage,
                 after_preemption,

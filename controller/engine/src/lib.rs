@@ -28,6 +28,7 @@ mod catalogue;
 mod cycle;
 mod fairshare;
 mod ids;
+pub mod mask;
 mod place;
 mod plan;
 mod policy;

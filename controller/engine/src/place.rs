@@ -4,6 +4,7 @@
 
 use crate::capacity::{Capacity, PartitionId, mask_count};
 use crate::ids::{GroupId, NodeId};
+use crate::mask::lowest_bits;
 use crate::policy::Packing;
 use crate::snapshot::Snapshot;
 
@@ -152,20 +153,4 @@ pub(crate) fn pick_devices(s: &Snapshot, node: NodeId, free: u64, want: u32) -> 
         }
     }
     mask
-}
-
-/// The `n` lowest set bits of `mask`.
-pub(crate) fn lowest_bits(mut mask: u64, n: u32) -> u64 {
-    let mut out = 0;
-    for _ in 0..n {
-        let bit = mask & mask.wrapping_neg();
-        out |= bit;
-        mask &= !bit;
-    }
-    out
-}
-
-/// Device indices of a mask, ascending.
-pub(crate) fn mask_devices(mask: u64) -> Vec<u16> {
-    (0..64u16).filter(|d| mask & (1 << d) != 0).collect()
 }

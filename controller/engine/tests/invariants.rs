@@ -535,20 +535,6 @@ fn healthy_mask(node: &Node) -> u64 {
     node.devices.iter().enumerate().filter(|(_, d)| d.healthy).fold(0, |m, (i, _)| m | (1 << i))
 }
 
-fn lowest_bits(mut mask: u64, n: u32) -> u64 {
-    let mut out = 0;
-    for _ in 0..n {
-        let bit = mask & mask.wrapping_neg();
-        out |= bit;
-        mask &= !bit;
-    }
-    out
-}
-
-fn mask_devices(mask: u64) -> Vec<u16> {
-    (0..64u16).filter(|d| mask & (1 << d) != 0).collect()
-}
-
 /// First-fit placement of `count` replicas in one cluster, from a rotating start node, on the
 /// devices `avail` marks.
 fn place_replicas(
@@ -572,7 +558,7 @@ fn place_replicas(
             cluster.is_none_or(|c| s.cluster_of(id) == c) && avail[id.ix()].count_ones() >= wl.devices_per_replica
         })?;
         cluster = Some(s.cluster_of(node));
-        let mask = lowest_bits(avail[node.ix()], wl.devices_per_replica);
+        let mask = mask::lowest_bits(avail[node.ix()], wl.devices_per_replica);
         avail[node.ix()] &= !mask;
         out.push((node, mask));
     }
@@ -777,7 +763,7 @@ fn build(raw: &Raw) -> Snapshot {
                     workload: WorkloadId(i as u32),
                     replica: replica as u32 + u32::from(run.gap),
                     node,
-                    devices: mask_devices(mask),
+                    devices: mask::devices_of(mask),
                     model,
                     usage,
                     started,
@@ -1533,7 +1519,7 @@ fn build_reclaim(raw: &RawReclaim) -> (Snapshot, WorkloadId) {
         let Some(placed) = place_replicas(&b.s, &wl, m, wl.replicas_min, 0, &avail) else { return false };
         for (node, mask) in placed {
             avail[node.ix()] &= !mask;
-            b.running(w, node, &mask_devices(mask), usage, NOW - age);
+            b.running(w, node, &mask::devices_of(mask), usage, NOW - age);
         }
         true
     };

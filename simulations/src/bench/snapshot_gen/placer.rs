@@ -4,6 +4,7 @@
 //! from a random position onwards, which in node order keeps them in one interconnect group.
 
 use rand::{Rng, RngExt};
+use tidepool_engine::mask::lowest_bits;
 use tidepool_engine::{Node, NodeId};
 
 use super::profile::Shape;
@@ -69,20 +70,4 @@ impl Placer {
         }
         None
     }
-}
-
-/// The `n` lowest set bits of `mask`.
-fn lowest_bits(mut mask: u64, n: u32) -> u64 {
-    let mut out = 0;
-    for _ in 0..n {
-        let bit = mask & mask.wrapping_neg();
-        out |= bit;
-        mask &= !bit;
-    }
-    out
-}
-
-/// Device indices of a mask, ascending.
-pub(super) fn mask_devices(mask: u64) -> Vec<u16> {
-    (0..64u16).filter(|d| mask & (1 << d) != 0).collect()
 }

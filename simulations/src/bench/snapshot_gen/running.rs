@@ -7,9 +7,10 @@ use tidepool_engine::{Allocation, ClusterId, ModelId, Node, Seconds, Snapshot, T
 
 use super::catalogue::MODELS;
 use super::fleet::{CLUSTERS, pool};
-use super::placer::{Placer, mask_devices};
+use super::placer::Placer;
 use super::profile::{self, Draft, Shape};
 use super::tenants::{self, DEPARTMENTS};
+use tidepool_engine::mask::devices_of as mask_devices;
 
 /// Share of running workloads that are one device (about 40 % of running devices).
 const SINGLE: f64 = 0.9;
