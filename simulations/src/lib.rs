@@ -1,6 +1,6 @@
 //! Tidepool's simulator around the placement engine, `tidepool_engine::schedule`.
 //!
-//! For now it holds one tool: [`bench`], which generates a large, realistic group cloud from a
+//! For now it holds one tool: the [`bench`](mod@bench) module, which generates a large, realistic group cloud from a
 //! seed and times one scheduling cycle on it. The discrete-event simulator, trace readers and
 //! baseline policies come later (see the crate's README).
 
