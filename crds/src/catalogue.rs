@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use kube::ResourceExt;
 
 use crate::accelerator_model::AcceleratorModel;
-use crate::common::{Family, WorkloadClass};
+use crate::common::WorkloadClass;
 use crate::manifests::{self, ApiObject, ManifestError};
 
 /// Name of the reference chip.
@@ -83,11 +83,6 @@ impl Catalogue {
     /// Whether the catalogue has no entry.
     pub fn is_empty(&self) -> bool {
         self.models.is_empty()
-    }
-
-    /// Entries of one family.
-    pub fn family(&self, family: Family) -> impl Iterator<Item = &AcceleratorModel> {
-        self.iter().filter(move |m| m.spec.family == family)
     }
 
     /// The catalogue as a JSON array, one object per model: `name` followed by the spec's fields.

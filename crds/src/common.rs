@@ -320,11 +320,6 @@ pub struct Placement {
     pub usage_class: Option<String>,
 }
 
-/// Schema for a decimal string: a string with the API's decimal pattern.
-pub fn decimal_string(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({ "type": "string", "pattern": DECIMAL_PATTERN })
-}
-
 /// Schema for a map whose values are decimal strings.
 pub fn decimal_map(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
