@@ -98,7 +98,7 @@ impl<'a> Cycle<'a> {
             list.sort_by_key(|w| (s.workloads[w.ix()].priority, *w));
         }
         let usage = Usage::new(s);
-        let fair = FairShare::new(s, &waiting);
+        let fair = FairShare::new(s, &waiting, policy.admission);
         Cycle {
             s,
             policy,

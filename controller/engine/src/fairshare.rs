@@ -5,9 +5,11 @@
 //! its weight. Each turn descends from the roots to a leaf queue, at every level taking the child
 //! with the smallest share that still has waiting work (ties by tenant order). Inside a tenant,
 //! workloads go by priority (higher first), then submission time, then snapshot order.
+//! With FIFO admission (a baseline), everyone waits in one queue, oldest first.
 
 use crate::allocation::UsageClass;
 use crate::ids::{ModelId, TenantId, WorkloadId};
+use crate::policy::Admission;
 use crate::quota::Usage;
 use crate::snapshot::Snapshot;
 
@@ -23,10 +25,12 @@ pub(crate) struct FairShare {
     queues: Vec<std::collections::VecDeque<WorkloadId>>,
     /// Waiting workloads in each tenant's subtree.
     waiting: Vec<u32>,
+    /// With FIFO admission: every waiting workload, oldest first.
+    fifo: Option<std::collections::VecDeque<WorkloadId>>,
 }
 
 impl FairShare {
-    pub fn new(s: &Snapshot, waiting: &[WorkloadId]) -> Self {
+    pub fn new(s: &Snapshot, waiting: &[WorkloadId], admission: Admission) -> Self {
         let families = s.catalogue.families.len();
         let capability: Vec<f64> = s
             .catalogue
@@ -51,7 +55,14 @@ impl FairShare {
             held: vec![0.0; t * families],
             queues: vec![Default::default(); t],
             waiting: vec![0; t],
+            fifo: None,
         };
+        if admission == Admission::Fifo {
+            let mut all = waiting.to_vec();
+            all.sort_by_key(|w| (s.workloads[w.ix()].submitted, *w));
+            fs.fifo = Some(all.into());
+            return fs;
+        }
         for a in &s.allocations {
             if a.usage != UsageClass::Tidal {
                 fs.hold(s, s.workloads[a.workload.ix()].tenant, a.model, a.devices.len() as u32);
@@ -101,6 +112,9 @@ impl FairShare {
 
     /// The next workload to consider, or `None` when every queue is empty.
     pub fn next(&mut self, s: &Snapshot, usage: &Usage) -> Option<WorkloadId> {
+        if let Some(queue) = &mut self.fifo {
+            return queue.pop_front();
+        }
         let mut level: &[TenantId] = &usage.roots;
         loop {
             let pick = level

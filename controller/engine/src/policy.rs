@@ -10,6 +10,19 @@ pub enum Objective {
     Balanced,
     /// Soonest finish.
     Speed,
+    /// The first accepted model, in the workload's own order, that has room now — chip-agnostic,
+    /// as queue-based pooling (Kueue's flavour order) does. For baselines.
+    FirstAcceptable,
+}
+
+/// The order in which waiting workloads are considered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Admission {
+    /// Hierarchical weighted dominant-resource fairness across tenants, priority within one.
+    #[default]
+    FairShare,
+    /// Oldest first across everyone, priorities ignored. For baselines.
+    Fifo,
 }
 
 /// How replicas are packed.
@@ -25,6 +38,8 @@ pub enum Packing {
 /// Engine policy.
 #[derive(Clone, Debug)]
 pub struct Policy {
+    /// Order of admission.
+    pub admission: Admission,
     /// Selection objective.
     pub objective: Objective,
     /// Packing.
@@ -46,6 +61,7 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Self {
+            admission: Admission::default(),
             objective: Objective::default(),
             packing: Packing::default(),
             preemption: true,

@@ -49,6 +49,7 @@ pub(crate) fn why_not(s: &Snapshot, other: &Option_, pick: &Option_, objective: 
     }
     match objective {
         Objective::Speed => "slower".into(),
+        Objective::FirstAcceptable => "listed later among the workload's accelerators".into(),
         _ if other.cost_per_work > pick.cost_per_work => format!(
             "costs more per unit of work than {} ({:.2} vs {:.2} per reference-device-hour)",
             s.catalogue.model(pick.model).name,
@@ -70,6 +71,7 @@ pub(crate) fn chosen(s: &Snapshot, pick: &Option_, options: usize, objective: Ob
     let rule = match objective {
         Objective::Cost => "cheapest per unit of work",
         Objective::Speed => "fastest",
+        Objective::FirstAcceptable => "first accepted",
         Objective::Balanced => "cheapest per unit of work among those finishing near the fastest",
     };
     format!("{name}: {rule} of {options} model(s) that can start now{run}{deadline}")

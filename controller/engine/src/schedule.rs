@@ -113,6 +113,7 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
                     cost,
                     cost_per_work,
                     speed,
+                    rank: c.rank,
                     meets_deadline,
                 });
             }

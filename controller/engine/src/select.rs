@@ -21,6 +21,8 @@ use crate::workload::{Target, WorkloadKind};
 #[derive(Clone, Debug)]
 pub(crate) struct Candidate {
     pub model: ModelId,
+    /// Position of the accepted entry that admits it in the workload's list.
+    pub rank: usize,
     pub throughput: f64,
     pub partitions: Vec<PartitionId>,
 }
@@ -38,6 +40,8 @@ pub(crate) struct Option_ {
     pub cost_per_work: f64,
     /// Reference-device-hours of work done per hour on this placement.
     pub speed: f64,
+    /// The candidate's position in the workload's accepted list.
+    pub rank: usize,
     pub meets_deadline: bool,
 }
 
@@ -61,9 +65,10 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
         let accept = wl
             .accepts
             .iter()
-            .find(|a| a.target == Target::Model(m))
-            .or_else(|| wl.accepts.iter().find(|a| covers(&a.target)));
-        let Some(accept) = accept else { continue };
+            .position(|a| a.target == Target::Model(m))
+            .or_else(|| wl.accepts.iter().position(|a| covers(&a.target)));
+        let Some(rank) = accept else { continue };
+        let accept = &wl.accepts[rank];
         if running_model.is_some_and(|r| r != m) && !wl.allow_mixed_models {
             continue;
         }
@@ -92,7 +97,7 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
             excluded.push((m, format!("is in no cluster or node pool tenant {} may use", tenant.name)));
             continue;
         }
-        out.push(Candidate { model: m, throughput, partitions });
+        out.push(Candidate { model: m, rank, throughput, partitions });
     }
     (out, excluded)
 }
@@ -148,6 +153,7 @@ pub(crate) fn choose(options: &[Option_], objective: Objective, slack: f64) -> O
             speed_key(&options[a]).total_cmp(&speed_key(&options[b])).then(options[a].model.cmp(&options[b].model))
         }),
         Objective::Cost => cheapest(&mut pool.iter().copied()),
+        Objective::FirstAcceptable => (0..options.len()).min_by_key(|&i| (options[i].rank, options[i].model)),
         Objective::Balanced => {
             let fastest = pool.iter().map(|&i| options[i].hours).collect::<Option<Vec<f64>>>();
             match fastest {

@@ -453,7 +453,7 @@ impl fmt::Debug for Cloud {
 
 fn policies() -> impl Strategy<Value = Policy> {
     (
-        prop::sample::select(vec![Objective::Cost, Objective::Balanced, Objective::Speed]),
+        prop::sample::select(vec![Objective::Cost, Objective::Balanced, Objective::Speed, Objective::FirstAcceptable]),
         prop::sample::select(vec![Packing::BestFit, Packing::Spread]),
         prop::bool::weighted(0.8),
         prop::bool::weighted(0.8),
@@ -461,6 +461,7 @@ fn policies() -> impl Strategy<Value = Policy> {
         0i32..=2,
         prop::sample::select(vec![1.0, 1.25, 2.0]),
         any::<bool>(),
+        prop::sample::select(vec![Admission::FairShare, Admission::Fifo]),
     )
         .prop_map(
             |(
@@ -472,8 +473,10 @@ fn policies() -> impl Strategy<Value = Policy> {
                 min_priority_gap,
                 balanced_slack,
                 backfill,
+                admission,
             )| {
                 Policy {
+                    admission,
                     objective,
                     packing,
                     preemption,

@@ -368,3 +368,28 @@ fn elastic_replicas_grow_only_on_what_every_gang_left() {
     assert_eq!(binds_of(&plan, gang).len(), 2, "the gang is not starved by elastic growth");
     assert_eq!(binds_of(&plan, elastic).len(), 2, "one gang replica plus one elastic on the last node");
 }
+
+#[test]
+fn baseline_knobs_first_acceptable_chip_and_fifo_admission() {
+    let mut b = Builder::new();
+    fleet(&mut b, 1);
+    let t = b.tenant("bank", None, &[(A100, 8, None, None), (MLU, 8, None, None)]);
+    // Listed MLU first: FirstAcceptable takes it although the A100 is cheaper per unit of work.
+    let job = b.job("bank/llm", t, &[MLU, A100], 1, 8);
+    let first = Policy { objective: Objective::FirstAcceptable, ..Policy::default() };
+    assert_eq!(binds_of(&b.schedule(&first, 0), job)[0].model, MLU);
+    assert_eq!(binds_of(&b.schedule(&cost_policy(), 0), job)[0].model, A100);
+
+    // FIFO: the older job goes first whatever the priorities.
+    let mut b = Builder::new();
+    let c = b.cluster("sh");
+    let g = b.group(c);
+    b.nodes(g, A100, 1, 8);
+    let t = b.tenant("bank", None, &[(A100, 8, None, None)]);
+    let old = b.job("bank/old", t, &[A100], 1, 8);
+    let urgent = b.job("bank/urgent", t, &[A100], 1, 8);
+    b.workload(urgent).priority = 900;
+    let fifo = Policy { admission: Admission::Fifo, preemption: false, ..Policy::default() };
+    assert_eq!(binds_of(&b.schedule(&fifo, 0), old).len(), 1);
+    assert_eq!(binds_of(&b.schedule(&Policy::default(), 0), urgent).len(), 1);
+}
