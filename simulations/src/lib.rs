@@ -7,3 +7,11 @@
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod cli;
+pub mod compare;
+pub mod generator;
+pub mod openb_source;
+pub mod scenario;
+pub mod sim;
+pub mod sources;
+pub mod traces;

@@ -16,6 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Replays a workload through every policy and compares cost, work and delays.
+    Run(tidepool_sim::cli::RunArgs),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(Bench),
@@ -30,10 +32,13 @@ enum Bench {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Bench(Bench::Engine(args)) => engine::run(&args).map(|report| {
-            let json = args.json;
-            if json { println!("{}", report.to_json()) } else { print!("{}", report.to_table()) }
-        }),
+        Command::Run(args) => tidepool_sim::cli::run(&args),
+        Command::Bench(Bench::Engine(args)) => engine::run(&args)
+            .map(|report| {
+                let json = args.json;
+                if json { println!("{}", report.to_json()) } else { print!("{}", report.to_table()) }
+            })
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,8 @@
+//! The simulator: replays a job stream through the engine under each policy and measures what
+//! each would cost and deliver.
+
+pub mod fleet;
+pub mod job;
+pub mod metrics;
+pub mod policies;
+pub mod run;

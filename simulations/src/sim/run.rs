@@ -1,0 +1,523 @@
+//! The discrete-event loop around the engine: arrivals, scheduling cycles, starts, completions,
+//! preemptions with checkpoint and grace, service deletions and hourly demand changes, on a
+//! virtual clock. Events at the same instant run in the order they were scheduled (a sequence
+//! number breaks ties), so a run is a pure function of its inputs.
+//!
+//! Work: a training gang of `n` devices of a model with relative throughput `t` for its class does
+//! `n × t × e` reference-device-hours per hour (`e`: 1.0 on one node, 0.95 in one interconnect
+//! group, 0.85 across groups, as the engine assumes). When preempted it runs on through its grace
+//! period, keeps the work up to its last checkpoint (every `interval` seconds since it started;
+//! nothing without checkpoints), and waits again for the rest; the preemptor starts when the grace
+//! ends. A service runs from its first start until `arrival + lifetime`, its replicas following the
+//! hourly demand (scaling down releases replicas at once); its work is device-hours × the
+//! throughput of the chip it was sized for (`SimJob::service_rate`).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::FromPrimitive;
+use tidepool_engine::{
+    Accept, Allocation, ModelId, NodeId, Plan, Policy, Seconds, Snapshot, Target, UsageClass, Workload, WorkloadId,
+    WorkloadKind, schedule,
+};
+
+use crate::sim::fleet::Fleet;
+use crate::sim::job::{Accepted, SimJob};
+use crate::sim::metrics::{Meter, Outcomes, Percentiles, PolicyReport, round3};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    /// A training gang finishes, if it is still in run `epoch`.
+    Finish { job: usize, epoch: u64 },
+    /// A service's lifetime ends.
+    Delete { job: usize },
+    /// A new hour: services follow their demand; utilisation is sampled.
+    Hour,
+    /// A scheduling cycle.
+    Cycle,
+}
+
+#[derive(Clone, Debug)]
+struct Replica {
+    replica: u32,
+    node: NodeId,
+    devices: Vec<u16>,
+    model: ModelId,
+    usage: UsageClass,
+    since: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Status {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+}
+
+#[derive(Clone, Debug)]
+struct Job {
+    spec: SimJob,
+    status: Status,
+    first_start: Option<i64>,
+    remaining: f64,
+    replicas: Vec<Replica>,
+    run_start: i64,
+    rate: f64,
+    epoch: u64,
+    accepts: Vec<Accept>,
+}
+
+/// Runs one policy over a job stream (in arrival order) and reports what it measured.
+pub struct Run<'a> {
+    fleet: &'a Fleet,
+    snapshot: Snapshot,
+    policy: Policy,
+    cycle_seconds: i64,
+    jobs: Vec<Job>,
+    events: BinaryHeap<Reverse<(i64, u64, Event)>>,
+    seq: u64,
+    now: i64,
+    dirty: bool,
+    cycle_pending: bool,
+    meter: Meter,
+    outcomes: Outcomes,
+}
+
+impl<'a> Run<'a> {
+    /// A run of `policy` on `snapshot` (the fleet as the policy arranges it).
+    pub fn new(fleet: &'a Fleet, snapshot: Snapshot, policy: Policy, cycle_seconds: i64) -> Self {
+        let models = snapshot.catalogue.models.len();
+        Run {
+            fleet,
+            snapshot,
+            policy,
+            cycle_seconds,
+            jobs: Vec::new(),
+            events: BinaryHeap::new(),
+            seq: 0,
+            now: 0,
+            dirty: false,
+            cycle_pending: false,
+            meter: Meter { device_hours: vec![0.0; models], ..Meter::default() },
+            outcomes: Outcomes::default(),
+        }
+    }
+
+    fn at(&mut self, time: i64, event: Event) {
+        self.seq += 1;
+        self.events.push(Reverse((time, self.seq, event)));
+    }
+
+    /// Replays `source` to the end (or to `until` seconds, when given) and reports.
+    pub fn run(mut self, source: impl IntoIterator<Item = SimJob>, until: Option<i64>, name: &str) -> PolicyReport {
+        let mut source = source.into_iter().peekable();
+        self.at(0, Event::Hour);
+        loop {
+            let next_arrival = source.peek().map(|j| j.arrival);
+            let next_event = self.events.peek().map(|Reverse((t, _, _))| *t);
+            let next = match (next_arrival, next_event) {
+                (Some(a), Some(e)) => a.min(e),
+                (Some(a), None) => a,
+                (None, Some(e)) => e,
+                (None, None) => break,
+            };
+            if until.is_some_and(|u| next > u) {
+                break;
+            }
+            let idle =
+                next_arrival.is_none() && self.jobs.iter().all(|j| matches!(j.status, Status::Done | Status::Failed));
+            if idle && !self.events.iter().any(|Reverse((_, _, e))| !matches!(e, Event::Hour | Event::Cycle)) {
+                break;
+            }
+            self.now = next;
+            while source.peek().is_some_and(|j| j.arrival == self.now) {
+                if let Some(job) = source.next() {
+                    self.arrive(job);
+                }
+            }
+            while self.events.peek().is_some_and(|Reverse((t, _, _))| *t == self.now) {
+                if let Some(Reverse((_, _, event))) = self.events.pop() {
+                    self.handle(event);
+                }
+            }
+            if self.dirty && !self.cycle_pending {
+                self.cycle_pending = true;
+                let due = self.now + self.cycle_seconds - self.now.rem_euclid(self.cycle_seconds);
+                self.at(if self.now.rem_euclid(self.cycle_seconds) == 0 { self.now } else { due }, Event::Cycle);
+                if self.now.rem_euclid(self.cycle_seconds) == 0 {
+                    while self.events.peek().is_some_and(|Reverse((t, _, e))| *t == self.now && *e == Event::Cycle) {
+                        self.events.pop();
+                        self.handle(Event::Cycle);
+                    }
+                }
+            }
+        }
+        self.finish(name, until)
+    }
+
+    fn arrive(&mut self, spec: SimJob) {
+        self.outcomes.arrived += 1;
+        let catalogue = &self.snapshot.catalogue;
+        let accepts: Vec<Accept> = spec
+            .accepts
+            .iter()
+            .filter_map(|a| {
+                let target = match a {
+                    Accepted::Model(m) => Target::Model(catalogue.model_id(m)?),
+                    Accepted::Family(f) => Target::Family(catalogue.family_id(f)?),
+                };
+                // A service here holds a fixed number of replicas (traces give pods, not demand), so
+                // a faster chip serves no more: every accepted chip counts as equally fast for it,
+                // and selection comes down to price.
+                let throughput = (spec.kind == WorkloadKind::Inference).then_some(1.0);
+                Some(Accept { target, min_memory_gib: 0, throughput })
+            })
+            .collect();
+        let in_fleet = self.snapshot.nodes.iter().any(|n| {
+            let model = n.devices[0].model;
+            let family = catalogue.model(model).family;
+            accepts.iter().any(|a| a.target == Target::Model(model) || a.target == Target::Family(family))
+        });
+        let id = self.jobs.len();
+        let remaining = spec.work.unwrap_or(0.0);
+        let failed = if spec.tenant >= self.fleet.tenants.len() {
+            Some("its tenant is not in the scenario")
+        } else if !in_fleet {
+            Some("no accepted accelerator is in the fleet")
+        } else {
+            None
+        };
+        if let Some(lifetime) = spec.lifetime.filter(|_| spec.kind == WorkloadKind::Inference) {
+            self.at(spec.arrival + lifetime, Event::Delete { job: id });
+        }
+        let status = if let Some(reason) = failed {
+            self.outcomes.failed += 1;
+            *self.outcomes.failed_reasons.entry(reason.into()).or_default() += 1;
+            Status::Failed
+        } else {
+            self.dirty = true;
+            Status::Waiting
+        };
+        self.jobs.push(Job {
+            spec,
+            status,
+            first_start: None,
+            remaining,
+            replicas: Vec::new(),
+            run_start: 0,
+            rate: 0.0,
+            epoch: 0,
+            accepts,
+        });
+    }
+
+    fn hour(&self) -> usize {
+        (self.now.div_euclid(3600).rem_euclid(24)) as usize
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Finish { job, epoch } => {
+                if self.jobs[job].epoch == epoch && self.jobs[job].status == Status::Running {
+                    let j = &self.jobs[job];
+                    self.meter.work += j.remaining;
+                    let jct = (self.now - j.spec.arrival) as f64;
+                    self.meter.jcts.entry(j.spec.tenant).or_default().push(jct);
+                    self.stop(job, self.now);
+                    self.jobs[job].remaining = 0.0;
+                    self.jobs[job].status = Status::Done;
+                    self.outcomes.completed += 1;
+                    self.dirty = true;
+                }
+            }
+            Event::Delete { job } => {
+                match self.jobs[job].status {
+                    Status::Running => self.outcomes.completed += 1,
+                    Status::Waiting if self.jobs[job].first_start.is_none() => self.outcomes.expired_unserved += 1,
+                    Status::Waiting => self.outcomes.completed += 1,
+                    _ => return,
+                }
+                self.stop(job, self.now);
+                self.jobs[job].status = Status::Done;
+                self.dirty = true;
+            }
+            Event::Hour => {
+                let hour = self.hour();
+                for j in 0..self.jobs.len() {
+                    if self.jobs[j].spec.kind != WorkloadKind::Inference || self.jobs[j].status != Status::Running {
+                        continue;
+                    }
+                    let wanted = self.jobs[j].spec.replicas_at(hour) as usize;
+                    if self.jobs[j].replicas.len() > wanted {
+                        self.jobs[j].replicas.sort_by_key(|r| r.replica);
+                        let extra = self.jobs[j].replicas.split_off(wanted);
+                        for r in &extra {
+                            self.charge(j, r, self.now);
+                        }
+                    }
+                    if self.jobs[j].replicas.len() < wanted {
+                        self.dirty = true;
+                    }
+                }
+                let mut allocated = vec![0u32; self.snapshot.catalogue.models.len()];
+                for j in &self.jobs {
+                    for r in &j.replicas {
+                        allocated[r.model.ix()] += r.devices.len() as u32;
+                    }
+                }
+                self.meter.hourly.push(allocated);
+                if self.jobs.iter().any(|j| matches!(j.status, Status::Waiting | Status::Running))
+                    || self.events.len() > 1
+                {
+                    self.at(self.now + 3600, Event::Hour);
+                }
+            }
+            Event::Cycle => {
+                self.cycle_pending = false;
+                if self.dirty {
+                    self.dirty = false;
+                    self.cycle();
+                }
+            }
+        }
+    }
+
+    /// Charges a replica's devices from `since` to `end`; for services, counts their work.
+    fn charge(&mut self, job: usize, r: &Replica, end: i64) {
+        let hours = (end - r.since).max(0) as f64 / 3600.0;
+        let devices = r.devices.len() as f64;
+        let model = self.snapshot.catalogue.model(r.model);
+        let device_hours = Decimal::from_f64(devices * hours).unwrap_or_default();
+        self.meter.cost += model.price_per_hour * device_hours;
+        self.meter.device_hours[r.model.ix()] += devices * hours;
+        let j = &self.jobs[job];
+        if j.spec.kind == WorkloadKind::Inference {
+            self.meter.work += devices * hours * j.spec.service_rate;
+        }
+    }
+
+    /// Stops every replica of a job at `end`.
+    fn stop(&mut self, job: usize, end: i64) {
+        let replicas = std::mem::take(&mut self.jobs[job].replicas);
+        for r in &replicas {
+            self.charge(job, r, end);
+        }
+    }
+
+    fn cycle(&mut self) {
+        let hour = self.hour();
+        let mut ids: Vec<usize> = Vec::new();
+        let mut workloads = Vec::new();
+        let mut allocations = Vec::new();
+        for (i, j) in self.jobs.iter().enumerate() {
+            if !matches!(j.status, Status::Waiting | Status::Running) {
+                continue;
+            }
+            let w = WorkloadId(ids.len() as u32);
+            ids.push(i);
+            let service = j.spec.kind == WorkloadKind::Inference;
+            workloads.push(Workload {
+                name: j.spec.name.clone(),
+                tenant: self.fleet.tenants[j.spec.tenant],
+                kind: j.spec.kind,
+                class: j.spec.class,
+                priority: j.spec.priority,
+                preemptible: j.spec.preemptible,
+                replicas_min: if service { 1 } else { j.spec.replicas },
+                replicas_wanted: j.spec.replicas_at(hour),
+                devices_per_replica: j.spec.devices_per_replica,
+                accepts: j.accepts.clone(),
+                allow_mixed_models: false,
+                expected_work: (!service).then_some(j.remaining),
+                checkpoint: j.spec.checkpoint,
+                deadline: None,
+                submitted: Seconds(j.spec.arrival),
+            });
+            for r in &j.replicas {
+                allocations.push(Allocation {
+                    workload: w,
+                    replica: r.replica,
+                    node: r.node,
+                    devices: r.devices.clone(),
+                    model: r.model,
+                    usage: r.usage,
+                    started: Seconds(r.since),
+                    last_checkpoint: last_checkpoint(j, self.now).map(Seconds),
+                });
+            }
+        }
+        self.snapshot.workloads = workloads;
+        self.snapshot.allocations = allocations;
+        let plan = schedule(&self.snapshot, &self.policy, Seconds(self.now));
+        self.apply(&plan, &ids);
+    }
+
+    fn apply(&mut self, plan: &Plan, ids: &[usize]) {
+        let mut start_at: BTreeMap<usize, i64> = BTreeMap::new();
+        for p in &plan.preemptions {
+            let victim = ids[p.victim.ix()];
+            let stop = self.now + p.grace_seconds;
+            let e = start_at.entry(ids[p.for_workload.ix()]).or_insert(self.now);
+            *e = (*e).max(stop);
+            self.preempt(victim, stop);
+        }
+        let mut started: Vec<usize> = Vec::new();
+        for b in &plan.binds {
+            let job = ids[b.workload.ix()];
+            let since = if b.after_preemption { start_at.get(&job).copied().unwrap_or(self.now) } else { self.now };
+            self.jobs[job].replicas.push(Replica {
+                replica: b.replica,
+                node: b.node,
+                devices: b.devices.clone(),
+                model: b.model,
+                usage: b.usage,
+                since,
+            });
+            if started.last() != Some(&job) {
+                started.push(job);
+            }
+        }
+        for job in started {
+            self.started(job);
+        }
+    }
+
+    /// A job got replicas: a gang that is now whole starts its run.
+    fn started(&mut self, job: usize) {
+        let j = &self.jobs[job];
+        if j.status == Status::Running && j.spec.kind == WorkloadKind::Inference {
+            return; // a service scaling up
+        }
+        if (j.replicas.len() as u32) < j.replicas_min() {
+            return;
+        }
+        let since = j.replicas.iter().map(|r| r.since).max().unwrap_or(self.now);
+        let delay = (since - j.spec.arrival) as f64;
+        if j.first_start.is_none() {
+            self.meter.delays.entry(j.spec.tenant).or_default().push(delay);
+        }
+        let rate = self.rate(job);
+        let j = &mut self.jobs[job];
+        j.first_start.get_or_insert(since);
+        j.status = Status::Running;
+        j.run_start = since;
+        j.rate = rate;
+        j.epoch += 1;
+        if j.spec.kind == WorkloadKind::Training && rate > 0.0 {
+            let end = since + (j.remaining / rate * 3600.0).ceil() as i64;
+            let epoch = j.epoch;
+            self.at(end, Event::Finish { job, epoch });
+        }
+    }
+
+    /// Reference-device-hours per hour of a running gang.
+    fn rate(&self, job: usize) -> f64 {
+        let j = &self.jobs[job];
+        let Some(first) = j.replicas.first() else { return 0.0 };
+        let model = self.snapshot.catalogue.model(first.model);
+        let tp = model.throughput[j.spec.class as usize].unwrap_or(0.0);
+        let mut nodes: Vec<NodeId> = j.replicas.iter().map(|r| r.node).collect();
+        nodes.sort();
+        nodes.dedup();
+        let mut groups: Vec<_> = nodes.iter().map(|n| self.snapshot.group_of(*n)).collect();
+        groups.sort();
+        groups.dedup();
+        let efficiency = match (nodes.len(), groups.len()) {
+            (0 | 1, _) => 1.0,
+            (_, 1) => 0.95,
+            _ => 0.85,
+        };
+        let devices: usize = j.replicas.iter().map(|r| r.devices.len()).sum();
+        devices as f64 * tp * efficiency
+    }
+
+    /// Stops a victim at `stop`: it keeps its work up to the last checkpoint and waits again.
+    fn preempt(&mut self, job: usize, stop: i64) {
+        self.meter.preemptions += 1;
+        let j = &self.jobs[job];
+        if j.spec.kind == WorkloadKind::Training && j.status == Status::Running {
+            let done = (stop - j.run_start).max(0) as f64 / 3600.0 * j.rate;
+            let kept_until = last_checkpoint(j, stop).unwrap_or(j.run_start);
+            let kept = ((kept_until - j.run_start).max(0) as f64 / 3600.0 * j.rate).min(j.remaining);
+            self.meter.lost_work += (done.min(j.remaining) - kept).max(0.0);
+            self.meter.work += kept;
+            self.jobs[job].remaining -= kept;
+        }
+        self.stop(job, stop);
+        let j = &mut self.jobs[job];
+        j.status = Status::Waiting;
+        j.epoch += 1;
+        self.dirty = true;
+    }
+
+    fn finish(mut self, name: &str, until: Option<i64>) -> PolicyReport {
+        let end = until.unwrap_or(self.now).max(self.now);
+        for job in 0..self.jobs.len() {
+            match self.jobs[job].status {
+                Status::Running => {
+                    let j = &self.jobs[job];
+                    if j.spec.kind == WorkloadKind::Training {
+                        let done = ((end - j.run_start).max(0) as f64 / 3600.0 * j.rate).min(j.remaining);
+                        self.meter.work += done;
+                    }
+                    self.stop(job, end);
+                    self.outcomes.running_at_end += 1;
+                }
+                Status::Waiting => self.outcomes.queued_at_end += 1,
+                _ => {}
+            }
+        }
+        let s = &self.snapshot;
+        let capacity = self.fleet.devices_per_model();
+        let hours = end as f64 / 3600.0;
+        let mut utilisation = BTreeMap::new();
+        let (mut used, mut available) = (0.0, 0.0);
+        for (m, model) in s.catalogue.models.iter().enumerate() {
+            if capacity[m] == 0 {
+                continue;
+            }
+            let avail = f64::from(capacity[m]) * hours;
+            utilisation
+                .insert(model.name.clone(), round3(if avail > 0.0 { self.meter.device_hours[m] / avail } else { 0.0 }));
+            used += self.meter.device_hours[m];
+            available += avail;
+        }
+        let tenant_name = |t: usize| s.tenants[self.fleet.tenants[t].ix()].name.clone();
+        let cost = self.meter.cost.round_dp(2);
+        let cost_f = rust_decimal::prelude::ToPrimitive::to_f64(&cost).unwrap_or(0.0);
+        PolicyReport {
+            policy: name.into(),
+            cost,
+            work: round3(self.meter.work),
+            cost_per_work: if self.meter.work > 0.0 { round3(cost_f / self.meter.work) } else { 0.0 },
+            utilisation,
+            utilisation_total: round3(if available > 0.0 { used / available } else { 0.0 }),
+            queueing_delay: self.meter.delays.iter().map(|(t, v)| (tenant_name(*t), Percentiles::of(v))).collect(),
+            jct: self.meter.jcts.iter().map(|(t, v)| (tenant_name(*t), Percentiles::of(v))).collect(),
+            preemptions: self.meter.preemptions,
+            lost_work: round3(self.meter.lost_work),
+            jobs: self.outcomes,
+            hours: round3(hours),
+            hourly: self.meter.hourly,
+            models: s.catalogue.models.iter().map(|m| m.name.clone()).collect(),
+        }
+    }
+}
+
+impl Job {
+    fn replicas_min(&self) -> u32 {
+        if self.spec.kind == WorkloadKind::Inference { 1 } else { self.spec.replicas }
+    }
+}
+
+/// The last checkpoint of a running training job at `t`: whole intervals since its run started.
+fn last_checkpoint(j: &Job, t: i64) -> Option<i64> {
+    let cp = j.spec.checkpoint?;
+    if j.status != Status::Running || cp.interval <= 0 || t < j.run_start {
+        return None;
+    }
+    let k = (t - j.run_start) / cp.interval;
+    (k > 0).then_some(j.run_start + k * cp.interval)
+}

@@ -1,0 +1,118 @@
+//! The simulator end to end: a hand-computed scenario checked exactly, determinism, conservation
+//! of jobs, and scenario errors that name the field.
+
+#![allow(clippy::unwrap_used)]
+
+use rust_decimal::Decimal;
+use tidepool_engine::{Checkpoint, WorkloadClass, WorkloadKind};
+use tidepool_sim::compare::compare;
+use tidepool_sim::scenario::Scenario;
+use tidepool_sim::sim::fleet::Fleet;
+use tidepool_sim::sim::job::{Accepted, SimJob};
+use tidepool_sim::sim::policies::PolicyKind;
+
+const ONE_NODE: &str = r#"
+name: one-node
+clusters: [c0]
+nodePools:
+  - {cluster: c0, model: nvidia-a100-80g, nodes: 1, devicesPerNode: 8}
+tenants:
+  - {name: bank, quotas: [{family: nvidia, nominal: 8}]}
+workload: {}
+cycleSeconds: 60
+"#;
+
+fn job(name: &str, arrival: i64, devices: u32, work: f64) -> SimJob {
+    SimJob {
+        name: name.into(),
+        arrival,
+        tenant: 0,
+        kind: WorkloadKind::Training,
+        class: WorkloadClass::LlmTraining,
+        replicas: 1,
+        devices_per_replica: devices,
+        work: Some(work),
+        lifetime: None,
+        hourly_shares: None,
+        service_rate: 0.0,
+        priority: 0,
+        preemptible: false,
+        checkpoint: Some(Checkpoint { interval: 1800, grace: 60 }),
+        accepts: vec![Accepted::Model("nvidia-a100-80g".into())],
+    }
+}
+
+/// Two 8-device jobs on one 8-device A100 node (14.00 CNY per device-hour, throughput 1.0):
+/// A (16 reference-device-hours) runs 0–2 h; B (8) waits 2 h, runs 2–3 h.
+#[test]
+fn a_hand_computed_scenario_matches_to_the_cent() {
+    let scenario = Scenario::parse(ONE_NODE, "one-node.yaml").unwrap();
+    let fleet = Fleet::build(&scenario).unwrap();
+    let jobs = || vec![job("a", 0, 8, 16.0), job("b", 0, 8, 8.0)];
+    let result = compare(&scenario, &fleet, &PolicyKind::ALL, None, jobs);
+    for report in result.policies.values() {
+        assert_eq!(report.cost, Decimal::new(33600, 2), "{}: 24 device-hours × 14.00", report.policy);
+        assert_eq!(report.work, 24.0);
+        assert_eq!(report.cost_per_work, 14.0);
+        assert_eq!(report.jobs.completed, 2);
+        let delay = &report.queueing_delay["bank"];
+        assert_eq!((delay.count, delay.p50_hours), (2, 1.0), "{}: delays 0 h and 2 h", report.policy);
+        let jct = &report.jct["bank"];
+        assert_eq!(jct.p50_hours, 2.5, "{}: 2 h and 3 h", report.policy);
+        assert_eq!(report.hours, 3.0);
+        assert_eq!(report.utilisation["nvidia-a100-80g"], 1.0);
+    }
+}
+
+#[test]
+fn a_job_no_chip_in_the_fleet_accepts_fails_with_a_reason() {
+    let scenario = Scenario::parse(ONE_NODE, "one-node.yaml").unwrap();
+    let fleet = Fleet::build(&scenario).unwrap();
+    let mut odd = job("odd", 0, 8, 1.0);
+    odd.accepts = vec![Accepted::Family("ascend".into())];
+    let result = compare(&scenario, &fleet, &[PolicyKind::ChipAware], None, || vec![odd.clone()]);
+    let jobs = &result.policies["chip-aware"].jobs;
+    assert_eq!(jobs.failed, 1);
+    assert_eq!(jobs.failed_reasons["no accepted accelerator is in the fleet"], 1);
+}
+
+#[test]
+fn the_builtin_scenario_is_deterministic_and_conserves_jobs() {
+    let scenario = Scenario::load("builtin:group-cloud").unwrap();
+    let fleet = Fleet::build(&scenario).unwrap();
+    let generator = scenario.workload.generator.clone().unwrap();
+    let source = || tidepool_sim::sources::generated(&generator, &fleet).unwrap();
+    let horizon = Some(2 * 86_400);
+    let first = serde_json::to_string(&compare(&scenario, &fleet, &PolicyKind::ALL, horizon, source)).unwrap();
+    let second = serde_json::to_string(&compare(&scenario, &fleet, &PolicyKind::ALL, horizon, source)).unwrap();
+    assert_eq!(first, second, "same seed, same bytes");
+    let value: serde_json::Value = serde_json::from_str(&first).unwrap();
+    for policy in ["static", "pooled", "chip-aware"] {
+        let p = &value[policy];
+        assert!(p["cost_per_work"].as_f64().unwrap() > 0.0, "{policy}");
+        let j = &p["jobs"];
+        let n = |k: &str| j[k].as_u64().unwrap();
+        assert!(n("arrived") > 100, "{policy}: {j}");
+        assert_eq!(
+            n("arrived"),
+            n("completed") + n("running_at_end") + n("queued_at_end") + n("failed") + n("expired_unserved"),
+            "{policy}: every job is accounted for: {j}"
+        );
+    }
+}
+
+#[test]
+fn scenario_errors_name_the_field() {
+    let bad = ONE_NODE.replace("devicesPerNode: 8", "devicesPerNode: eight");
+    let err = Scenario::parse(&bad, "bad.yaml").unwrap_err().to_string();
+    assert!(err.starts_with("bad.yaml: nodePools[0].devicesPerNode: "), "{err}");
+    let bad = ONE_NODE.replace("cluster: c0,", "cluster: c9,");
+    let err = Scenario::parse(&bad, "bad.yaml").unwrap_err().to_string();
+    assert!(err.contains("nodePools[0].cluster: \"c9\" is not in clusters"), "{err}");
+    let bad = ONE_NODE.replace("cycleSeconds: 60", "cycleSecs: 60");
+    let err = Scenario::parse(&bad, "bad.yaml").unwrap_err().to_string();
+    assert!(err.contains("unknown field `cycleSecs`"), "{err}");
+    let bad = ONE_NODE.replace("model: nvidia-a100-80g", "model: nvidia-b300");
+    let fleet_err = Fleet::build(&Scenario::parse(&bad, "bad.yaml").unwrap()).unwrap_err();
+    assert!(fleet_err.contains("nodePools[0].model: \"nvidia-b300\" is not in the catalogue"), "{fleet_err}");
+}
