@@ -4,10 +4,11 @@ CARGO ?= cargo
 VENV := .venv
 API := $(CARGO) run -q -p tidepool-crds --bin tidepool-api --
 
-.PHONY: help demo test deps check lint fmt crds catalogue bench
+.PHONY: help demo describe test deps check lint fmt crds catalogue bench
 
 help:
-	@echo "make demo       show the catalogue and the example group cloud (no cluster needed)"
+	@echo "make demo       simulate the built-in group cloud under each policy and compare (no cluster needed)"
+	@echo "make describe   show the catalogue and the example group cloud's manifests as tables"
 	@echo "make test       install test dependencies, then run every check and test"
 	@echo "make crds       regenerate crds/manifests/*.yaml from the Rust types"
 	@echo "make catalogue  print the built-in accelerator catalogue as JSON"
@@ -15,6 +16,9 @@ help:
 	@echo "make fmt        format the code"
 
 demo:
+	@$(CARGO) run -q -p tidepool-sim -- run --scenario builtin:group-cloud
+
+describe:
 	@$(API) describe examples/group-cloud/*.yaml
 
 test: deps check

@@ -1,8 +1,10 @@
 //! Tidepool's simulator around the placement engine, `tidepool_engine::schedule`.
 //!
-//! For now it holds one tool: the [`bench`](mod@bench) module, which generates a large, realistic group cloud from a
-//! seed and times one scheduling cycle on it. The discrete-event simulator, trace readers and
-//! baseline policies come later (see the crate's README).
+//! - [`sim`]: the discrete-event loop, the fleet, the policies compared and what they measure;
+//! - [`scenario`]: scenario files; [`sources`], [`openb_source`]: the jobs replayed;
+//! - [`generator`], [`traces`]: the calibrated generator and the trace readers;
+//! - [`compare`], [`cli`]: one run per policy side by side, and the `run` command;
+//! - [`bench`](mod@bench): times one engine cycle on a large generated group cloud.
 
 #![forbid(unsafe_code)]
 
