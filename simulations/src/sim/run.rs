@@ -13,7 +13,7 @@
 //! throughput of the chip it was sized for (`SimJob::service_rate`).
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
@@ -76,6 +76,8 @@ pub struct Run<'a> {
     policy: Policy,
     cycle_seconds: i64,
     jobs: Vec<Job>,
+    /// Jobs waiting or running: what cycles and hourly demand changes look at.
+    active: BTreeSet<usize>,
     events: BinaryHeap<Reverse<(i64, u64, Event)>>,
     seq: u64,
     now: i64,
@@ -95,6 +97,7 @@ impl<'a> Run<'a> {
             policy,
             cycle_seconds,
             jobs: Vec::new(),
+            active: BTreeSet::new(),
             events: BinaryHeap::new(),
             seq: 0,
             now: 0,
@@ -126,10 +129,8 @@ impl<'a> Run<'a> {
             if until.is_some_and(|u| next > u) {
                 break;
             }
-            let idle =
-                next_arrival.is_none() && self.jobs.iter().all(|j| matches!(j.status, Status::Done | Status::Failed));
-            if idle && !self.events.iter().any(|Reverse((_, _, e))| !matches!(e, Event::Hour | Event::Cycle)) {
-                break;
+            if next_arrival.is_none() && self.active.is_empty() {
+                break; // what is left are hourly ticks and stale completions
             }
             self.now = next;
             while source.peek().is_some_and(|j| j.arrival == self.now) {
@@ -198,6 +199,7 @@ impl<'a> Run<'a> {
             Status::Failed
         } else {
             self.dirty = true;
+            self.active.insert(id);
             Status::Waiting
         };
         self.jobs.push(Job {
@@ -228,6 +230,7 @@ impl<'a> Run<'a> {
                     self.stop(job, self.now);
                     self.jobs[job].remaining = 0.0;
                     self.jobs[job].status = Status::Done;
+                    self.active.remove(&job);
                     self.outcomes.completed += 1;
                     self.dirty = true;
                 }
@@ -241,11 +244,13 @@ impl<'a> Run<'a> {
                 }
                 self.stop(job, self.now);
                 self.jobs[job].status = Status::Done;
+                self.active.remove(&job);
                 self.dirty = true;
             }
             Event::Hour => {
                 let hour = self.hour();
-                for j in 0..self.jobs.len() {
+                let active: Vec<usize> = self.active.iter().copied().collect();
+                for j in active {
                     if self.jobs[j].spec.kind != WorkloadKind::Inference || self.jobs[j].status != Status::Running {
                         continue;
                     }
@@ -262,17 +267,13 @@ impl<'a> Run<'a> {
                     }
                 }
                 let mut allocated = vec![0u32; self.snapshot.catalogue.models.len()];
-                for j in &self.jobs {
-                    for r in &j.replicas {
+                for &j in &self.active {
+                    for r in &self.jobs[j].replicas {
                         allocated[r.model.ix()] += r.devices.len() as u32;
                     }
                 }
                 self.meter.hourly.push(allocated);
-                if self.jobs.iter().any(|j| matches!(j.status, Status::Waiting | Status::Running))
-                    || self.events.len() > 1
-                {
-                    self.at(self.now + 3600, Event::Hour);
-                }
+                self.at(self.now + 3600, Event::Hour);
             }
             Event::Cycle => {
                 self.cycle_pending = false;
@@ -311,10 +312,8 @@ impl<'a> Run<'a> {
         let mut ids: Vec<usize> = Vec::new();
         let mut workloads = Vec::new();
         let mut allocations = Vec::new();
-        for (i, j) in self.jobs.iter().enumerate() {
-            if !matches!(j.status, Status::Waiting | Status::Running) {
-                continue;
-            }
+        for &i in &self.active {
+            let j = &self.jobs[i];
             let w = WorkloadId(ids.len() as u32);
             ids.push(i);
             let service = j.spec.kind == WorkloadKind::Inference;
