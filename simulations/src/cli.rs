@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::compare::compare;
+use crate::progress::Progress;
 use crate::scenario::Scenario;
 use crate::sim::fleet::Fleet;
 use crate::sim::policies::PolicyKind;
@@ -26,6 +27,13 @@ pub struct RunArgs {
     /// Write one CSV row per policy.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// Write SVG plots (utilisation over time, cost per policy) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+    /// Also find, for each policy, the smallest scale of the fleet at which every tenant's p95
+    /// queueing delay is at most this many hours (generator scenarios only).
+    #[arg(long, value_name = "P95_HOURS")]
+    pub size_fleet: Option<f64>,
 }
 
 /// Runs the command.
@@ -41,8 +49,11 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
             tally.cpu_only,
             tally.never_scheduled
         );
-        let comparison = compare(&scenario, &fleet, &PolicyKind::ALL, None, || jobs.clone());
-        return write(&comparison, args);
+        let horizon = jobs.iter().map(|j| j.arrival).max().unwrap_or(0);
+        let progress = Progress::new("openb", horizon, true);
+        let comparison = compare(&scenario, &fleet, &PolicyKind::ALL, None, Some(&progress), || jobs.clone());
+        progress.finish();
+        return write(&comparison, &fleet, args);
     }
     let scenario = Scenario::load(&args.scenario).map_err(|e| e.to_string())?;
     let fleet = Fleet::build(&scenario).map_err(|e| format!("{}: {e}", args.scenario))?;
@@ -51,18 +62,35 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     };
     // Checked once here, so the per-policy streams below cannot fail.
     drop(sources::generated(generator, &fleet)?);
-    let horizon = Some(i64::from(generator.days) * 86_400);
-    let comparison = compare(&scenario, &fleet, &PolicyKind::ALL, horizon, || {
+    let end = i64::from(generator.days) * 86_400;
+    let horizon = Some(end);
+    let progress = Progress::new(&scenario.name, end, true);
+    let comparison = compare(&scenario, &fleet, &PolicyKind::ALL, horizon, Some(&progress), || {
         sources::generated(generator, &fleet).into_iter().flatten()
     });
-    write(&comparison, args)
+    progress.finish();
+    write(&comparison, &fleet, args)?;
+    if let Some(target) = args.size_fleet {
+        let sizings = crate::sizing::size_fleet(&scenario, target, horizon, |fleet| {
+            sources::generated(generator, fleet).into_iter().flatten()
+        })?;
+        print!("{}", crate::sizing::table(&sizings, target));
+    }
+    Ok(())
 }
 
-fn write(comparison: &crate::compare::Comparison, args: &RunArgs) -> Result<(), String> {
+fn write(comparison: &crate::compare::Comparison, fleet: &Fleet, args: &RunArgs) -> Result<(), String> {
     print!("{}", comparison.table());
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(comparison).map_err(|e| e.to_string())?;
         std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Some(dir) = &args.plots {
+        let files =
+            crate::plots::write_plots(comparison, &fleet.devices_per_model(), dir).map_err(|e| e.to_string())?;
+        for f in files {
+            eprintln!("wrote {}", f.display());
+        }
     }
     if let Some(path) = &args.csv {
         std::fs::write(path, comparison.csv()).map_err(|e| format!("{}: {e}", path.display()))?;

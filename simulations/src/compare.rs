@@ -24,13 +24,15 @@ pub struct Comparison {
 }
 
 /// Runs each policy on the scenario's fleet over the jobs `source` makes (called once per policy,
-/// so each run replays the same stream), up to `horizon` seconds (or until every job is done). Policies run on parallel threads; results do not depend
+/// so each run replays the same stream), up to `horizon` seconds (or until every job is done),
+/// reporting simulated time to `progress` when given. Policies run on parallel threads; results do not depend
 /// on it.
 pub fn compare<S, I>(
     scenario: &Scenario,
     fleet: &Fleet,
     policies: &[PolicyKind],
     horizon: Option<i64>,
+    progress: Option<&crate::progress::Progress>,
     source: S,
 ) -> Comparison
 where
@@ -49,7 +51,13 @@ where
                 let source = &source;
                 scope.spawn(move || {
                     let (snapshot, policy) = kind.prepare(fleet, objective);
-                    Run::new(fleet, snapshot, policy, scenario.cycle_seconds).run(source(), horizon, kind.name())
+                    let run = Run::new(fleet, snapshot, policy, scenario.cycle_seconds);
+                    // One bar, on the chip-aware run; the others run alongside it.
+                    let run = match (kind, progress) {
+                        (PolicyKind::ChipAware, Some(p)) => run.with_progress(p),
+                        _ => run,
+                    };
+                    run.run(source(), horizon, kind.name())
                 })
             })
             .collect();

@@ -49,7 +49,7 @@ fn a_hand_computed_scenario_matches_to_the_cent() {
     let scenario = Scenario::parse(ONE_NODE, "one-node.yaml").unwrap();
     let fleet = Fleet::build(&scenario).unwrap();
     let jobs = || vec![job("a", 0, 8, 16.0), job("b", 0, 8, 8.0)];
-    let result = compare(&scenario, &fleet, &PolicyKind::ALL, None, jobs);
+    let result = compare(&scenario, &fleet, &PolicyKind::ALL, None, None, jobs);
     for report in result.policies.values() {
         assert_eq!(report.cost, Decimal::new(33600, 2), "{}: 24 device-hours × 14.00", report.policy);
         assert_eq!(report.work, 24.0);
@@ -70,7 +70,7 @@ fn a_job_no_chip_in_the_fleet_accepts_fails_with_a_reason() {
     let fleet = Fleet::build(&scenario).unwrap();
     let mut odd = job("odd", 0, 8, 1.0);
     odd.accepts = vec![Accepted::Family("ascend".into())];
-    let result = compare(&scenario, &fleet, &[PolicyKind::ChipAware], None, || vec![odd.clone()]);
+    let result = compare(&scenario, &fleet, &[PolicyKind::ChipAware], None, None, || vec![odd.clone()]);
     let jobs = &result.policies["chip-aware"].jobs;
     assert_eq!(jobs.failed, 1);
     assert_eq!(jobs.failed_reasons["no accepted accelerator is in the fleet"], 1);
@@ -83,8 +83,8 @@ fn the_builtin_scenario_is_deterministic_and_conserves_jobs() {
     let generator = scenario.workload.generator.clone().unwrap();
     let source = || tidepool_sim::sources::generated(&generator, &fleet).unwrap();
     let horizon = Some(2 * 86_400);
-    let first = serde_json::to_string(&compare(&scenario, &fleet, &PolicyKind::ALL, horizon, source)).unwrap();
-    let second = serde_json::to_string(&compare(&scenario, &fleet, &PolicyKind::ALL, horizon, source)).unwrap();
+    let first = serde_json::to_string(&compare(&scenario, &fleet, &PolicyKind::ALL, horizon, None, source)).unwrap();
+    let second = serde_json::to_string(&compare(&scenario, &fleet, &PolicyKind::ALL, horizon, None, source)).unwrap();
     assert_eq!(first, second, "same seed, same bytes");
     let value: serde_json::Value = serde_json::from_str(&first).unwrap();
     for policy in ["static", "pooled", "chip-aware"] {
@@ -115,4 +115,21 @@ fn scenario_errors_name_the_field() {
     let bad = ONE_NODE.replace("model: nvidia-a100-80g", "model: nvidia-b300");
     let fleet_err = Fleet::build(&Scenario::parse(&bad, "bad.yaml").unwrap()).unwrap_err();
     assert!(fleet_err.contains("nodePools[0].model: \"nvidia-b300\" is not in the catalogue"), "{fleet_err}");
+}
+
+/// The two jobs of the hand-computed scenario wait 2 h on one node; with a second node neither
+/// waits, so the smallest fleet meeting a 30-minute p95 is just over 1× (ceil → 2 nodes).
+#[test]
+fn fleet_sizing_finds_the_smallest_fleet_meeting_the_delay_target() {
+    let scenario = Scenario::parse(ONE_NODE, "one-node.yaml").unwrap();
+    let jobs = |_: &Fleet| vec![job("a", 0, 8, 16.0), job("b", 0, 8, 8.0)];
+    let sizings = tidepool_sim::sizing::size_fleet(&scenario, 0.5, None, jobs).unwrap();
+    assert_eq!(sizings.len(), 3);
+    for s in &sizings {
+        let scale = s.scale.unwrap();
+        assert!(scale > 1.0 && scale <= 1.05, "{}: {scale}", s.policy);
+        assert_eq!(s.devices, 16, "{}", s.policy);
+        assert_eq!(s.monthly_cost, Decimal::new(16 * 1400 * 730, 2), "{}: 16 devices × 14.00 × 730 h", s.policy);
+        assert!(s.worst_p95_hours <= 0.5);
+    }
 }

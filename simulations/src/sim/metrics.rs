@@ -86,7 +86,8 @@ pub struct PolicyReport {
     pub utilisation: BTreeMap<String, f64>,
     /// Allocated device-hours ÷ available, over the fleet.
     pub utilisation_total: f64,
-    /// Queueing delay (arrival to start) per tenant.
+    /// Queueing delay (arrival to first start) per tenant; jobs still waiting at the end count
+    /// with their delay so far.
     pub queueing_delay: BTreeMap<String, Percentiles>,
     /// Job completion time (arrival to finish, training) per tenant.
     pub jct: BTreeMap<String, Percentiles>,

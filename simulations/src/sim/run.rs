@@ -85,6 +85,7 @@ pub struct Run<'a> {
     cycle_pending: bool,
     meter: Meter,
     outcomes: Outcomes,
+    progress: Option<&'a crate::progress::Progress>,
 }
 
 impl<'a> Run<'a> {
@@ -105,7 +106,14 @@ impl<'a> Run<'a> {
             cycle_pending: false,
             meter: Meter { device_hours: vec![0.0; models], ..Meter::default() },
             outcomes: Outcomes::default(),
+            progress: None,
         }
+    }
+
+    /// Reports simulated time to a progress bar as the run goes.
+    pub fn with_progress(mut self, progress: &'a crate::progress::Progress) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     fn at(&mut self, time: i64, event: Event) {
@@ -248,6 +256,9 @@ impl<'a> Run<'a> {
                 self.dirty = true;
             }
             Event::Hour => {
+                if let Some(p) = self.progress {
+                    p.set(self.now);
+                }
                 let hour = self.hour();
                 let active: Vec<usize> = self.active.iter().copied().collect();
                 for j in active {
@@ -464,7 +475,15 @@ impl<'a> Run<'a> {
                     self.stop(job, end);
                     self.outcomes.running_at_end += 1;
                 }
-                Status::Waiting => self.outcomes.queued_at_end += 1,
+                Status::Waiting => {
+                    self.outcomes.queued_at_end += 1;
+                    // Still waiting: its delay so far counts (censored at the end), so a fleet
+                    // that leaves work queued cannot look fast.
+                    let j = &self.jobs[job];
+                    if j.first_start.is_none() {
+                        self.meter.delays.entry(j.spec.tenant).or_default().push((end - j.spec.arrival) as f64);
+                    }
+                }
                 _ => {}
             }
         }
