@@ -3,11 +3,15 @@
 //! nodes it would use then. Later workloads in the cycle may use reserved nodes only if they are
 //! expected to finish before the gang starts, so backfill never delays it past its reservation.
 
+use std::cell::OnceCell;
+
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::cycle::Cycle;
-use crate::ids::{Seconds, WorkloadId};
+use crate::holdings::Held;
+use crate::ids::{ModelId, Seconds, WorkloadId};
 use crate::schedule::{Attempt, first_placement};
+use crate::snapshot::Snapshot;
 
 /// Most reservations made in one cycle: each costs a simulated release of running work.
 const MAX_RESERVATIONS: usize = 16;
@@ -16,16 +20,70 @@ const MAX_RELEASES: usize = 256;
 
 /// When a running workload is expected to finish, if its work is known.
 pub(crate) fn expected_end(cx: &Cycle, v: WorkloadId) -> Option<Seconds> {
-    let s = cx.s;
+    expected_end_of(cx.s, v, &cx.held[v])
+}
+
+/// When a workload holding `held` is expected to finish, if its work is known.
+fn expected_end_of(s: &Snapshot, v: WorkloadId, held: &[Held]) -> Option<Seconds> {
     let vl = &s.workloads[v.ix()];
-    let held = &cx.held[v.ix()];
+    let work = vl.expected_work?;
     let first = held.first()?;
     let started = held.iter().map(|h| h.started).min()?;
     let tp =
         vl.accepts.iter().find_map(|a| a.throughput).or(s.catalogue.model(first.model).throughput[vl.class as usize])?;
     let devices: u32 = held.iter().map(|h| h.mask.count_ones()).sum();
-    let hours = vl.expected_work? / (f64::from(devices) * tp);
+    let hours = work / (f64::from(devices) * tp);
     Some(Seconds(started.0 + (hours * 3600.0).ceil() as i64))
+}
+
+/// Per model, the work running on it when the cycle began with a known end, soonest first, each
+/// with the model's partitions it runs in, made on first use: a cycle may look for the start of
+/// a dozen blocked gangs, each over the same running work. (Only for models of at most 64
+/// partitions, one bit each in the order of [`Capacity::by_model`](crate::capacity::Capacity).)
+pub(crate) struct Endings(Vec<OnceCell<Vec<Ending>>>);
+
+/// A workload running when the cycle began, and when it is expected to end.
+#[derive(Clone, Copy)]
+pub(crate) struct Ending {
+    end: Seconds,
+    workload: WorkloadId,
+    /// The model's partitions it holds devices of the model in, as bits.
+    partitions: u64,
+}
+
+impl Endings {
+    pub fn new(models: usize) -> Self {
+        Endings(vec![OnceCell::new(); models])
+    }
+
+    /// The work running on `m` when the cycle began with a known end, or `None` when the model
+    /// has too many partitions to say where as bits.
+    fn of<'a>(&'a self, cx: &Cycle, m: ModelId) -> Option<&'a [Ending]> {
+        let parts = &cx.cap.by_model[m.ix()];
+        if parts.len() > 64 {
+            return None;
+        }
+        let list = self.0[m.ix()].get_or_init(|| {
+            let mut list: Vec<Ending> = Vec::new();
+            for &v in cx.running().holders(m) {
+                let held = cx.held.initial(v);
+                let partitions = held
+                    .iter()
+                    .filter(|h| h.model == m)
+                    .filter_map(|h| cx.cap.partition_of[h.node.ix()])
+                    .filter_map(|p| parts.iter().position(|&q| q == p))
+                    .fold(0, |bits, i| bits | 1 << i);
+                if partitions != 0
+                    && let Some(end) = expected_end_of(cx.s, v, held)
+                {
+                    list.push(Ending { end, workload: v, partitions });
+                }
+            }
+            list.sort_unstable_by_key(|e| (e.end, e.workload));
+            list
+        });
+        Some(list)
+    }
 }
 
 /// Reserves capacity for `w`'s gang on its cheapest blocked model, if running work will free it.
@@ -49,18 +107,41 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     else {
         return;
     };
-    let mut ending: Vec<(Seconds, WorkloadId)> = s
-        .workload_ids()
+    // Whoever runs on the model now either ran on it when the cycle began or was bound to it
+    // since. Those whose holdings are as they were (never bound; any release undone) are known
+    // from the cycle's start; the others are looked at as they are now.
+    let index = cx.endings.of(cx, c.model);
+    let parts = &cx.cap.by_model[c.model.ix()];
+    let wanted: u64 = c.partitions.iter().filter_map(|p| parts.iter().position(|q| q == p)).fold(0, |b, i| b | 1 << i);
+    let as_they_were =
+        |v: WorkloadId| index.is_some() && !cx.bound[v.ix()] && cx.held[v].len() == cx.held.initial(v).len();
+    let known: Vec<(Seconds, WorkloadId)> = index
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| e.partitions & wanted != 0 && e.workload != w && !cx.preempted[e.workload.ix()])
+        .filter(|e| as_they_were(e.workload))
+        .map(|e| (e.end, e.workload))
+        .collect();
+    let bound = cx.plan.binds.iter().filter(|b| b.model == c.model).map(|b| b.workload);
+    let mut others: Vec<(Seconds, WorkloadId)> = cx
+        .running()
+        .holders(c.model)
+        .iter()
+        .copied()
+        .filter(|&v| !as_they_were(v))
+        .chain(bound)
         .filter(|&v| v != w && !cx.preempted[v.ix()])
         .filter(|&v| {
-            cx.held[v.ix()].iter().any(|h| {
+            cx.held[v].iter().any(|h| {
                 h.model == c.model && cx.cap.partition_of[h.node.ix()].is_some_and(|p| c.partitions.contains(&p))
             })
         })
         .filter_map(|v| expected_end(cx, v).map(|e| (e, v)))
         .collect();
-    ending.sort();
-    let mut released = Vec::new();
+    others.sort_unstable();
+    others.dedup(); // bound this cycle as well as running before: listed twice
+    let ending = merge(&known, &others);
+    let mut released: Vec<(WorkloadId, Vec<Held>)> = Vec::new();
     let mut found = None;
     for &(end, v) in ending.iter().take(MAX_RELEASES) {
         released.push((v, cx.release(v)));
@@ -80,4 +161,22 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
         cx.reservations += 1;
         cx.gang_reservation[w.ix()] = Some(start);
     }
+}
+
+/// Two ascending lists, with nothing in both, as one.
+fn merge(a: &[(Seconds, WorkloadId)], b: &[(Seconds, WorkloadId)]) -> Vec<(Seconds, WorkloadId)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] < b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }

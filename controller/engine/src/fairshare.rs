@@ -7,6 +7,8 @@
 //! workloads go by priority (higher first), then submission time, then snapshot order.
 //! With FIFO admission (a baseline), everyone waits in one queue, oldest first.
 
+use std::cell::OnceCell;
+
 use crate::allocation::UsageClass;
 use crate::ids::{ModelId, TenantId, WorkloadId};
 use crate::policy::Admission;
@@ -17,16 +19,20 @@ pub(crate) struct FairShare {
     families: usize,
     /// Capability each model's device is worth.
     capability: Vec<f64>,
-    /// Total capability per family in the fleet.
-    total: Vec<f64>,
+    /// Total capability per family in the fleet; computed when first needed (a share is only
+    /// looked at when two tenants compete).
+    total: OnceCell<Vec<f64>>,
     /// Capability held per tenant (subtree) per family.
     held: Vec<f64>,
-    /// Waiting workloads per tenant, best first; consumed from the front.
-    queues: Vec<std::collections::VecDeque<WorkloadId>>,
+    /// Waiting workloads, by tenant, each tenant's best first.
+    queue: Vec<WorkloadId>,
+    /// Per tenant: what is left of its queue, `queue[next[t]..end[t]]`.
+    next: Vec<u32>,
+    end: Vec<u32>,
     /// Waiting workloads in each tenant's subtree.
     waiting: Vec<u32>,
     /// With FIFO admission: every waiting workload, oldest first.
-    fifo: Option<std::collections::VecDeque<WorkloadId>>,
+    fifo: Option<std::vec::IntoIter<WorkloadId>>,
 }
 
 impl FairShare {
@@ -37,30 +43,26 @@ impl FairShare {
             .models
             .iter()
             .map(|m| {
-                let figures: Vec<f64> = m.throughput.iter().flatten().copied().collect();
-                if figures.is_empty() { 1.0 } else { figures.iter().sum::<f64>() / figures.len() as f64 }
+                let figures = m.throughput.iter().flatten().count();
+                if figures == 0 { 1.0 } else { m.throughput.iter().flatten().sum::<f64>() / figures as f64 }
             })
             .collect();
-        let mut total = vec![0.0; families];
-        for node in &s.nodes {
-            for d in node.devices.iter().filter(|d| d.healthy) {
-                total[s.catalogue.model(d.model).family.ix()] += capability[d.model.ix()];
-            }
-        }
         let t = s.tenants.len();
         let mut fs = FairShare {
             families,
             capability,
-            total,
+            total: OnceCell::new(),
             held: vec![0.0; t * families],
-            queues: vec![Default::default(); t],
+            queue: Vec::new(),
+            next: vec![0; t],
+            end: vec![0; t],
             waiting: vec![0; t],
             fifo: None,
         };
         if admission == Admission::Fifo {
             let mut all = waiting.to_vec();
             all.sort_by_key(|w| (s.workloads[w.ix()].submitted, *w));
-            fs.fifo = Some(all.into());
+            fs.fifo = Some(all.into_iter());
             return fs;
         }
         for a in &s.allocations {
@@ -68,18 +70,23 @@ impl FairShare {
                 fs.hold(s, s.workloads[a.workload.ix()].tenant, a.model, a.devices.len() as u32);
             }
         }
-        let mut sorted = waiting.to_vec();
-        sorted.sort_by_key(|w| {
+        // One vector, tenant after tenant, each tenant's part in its order.
+        let mut queue = waiting.to_vec();
+        queue.sort_unstable_by_key(|w| {
             let wl = &s.workloads[w.ix()];
-            (std::cmp::Reverse(wl.priority), wl.submitted, *w)
+            (wl.tenant, std::cmp::Reverse(wl.priority), wl.submitted, *w)
         });
-        for w in sorted {
+        for (i, w) in queue.iter().enumerate() {
             let tenant = s.workloads[w.ix()].tenant;
-            fs.queues[tenant.ix()].push_back(w);
+            if fs.end[tenant.ix()] == 0 {
+                fs.next[tenant.ix()] = i as u32;
+            }
+            fs.end[tenant.ix()] = i as u32 + 1;
             for a in s.tenant_path(tenant) {
                 fs.waiting[a.ix()] += 1;
             }
         }
+        fs.queue = queue;
         fs
     }
 
@@ -104,16 +111,33 @@ impl FairShare {
         let row = &self.held[t.ix() * self.families..(t.ix() + 1) * self.families];
         let dominant = row
             .iter()
-            .zip(&self.total)
+            .zip(self.total.get_or_init(|| self.total_capability(s)))
             .map(|(h, total)| if *total > 0.0 { h / total } else { 0.0 })
             .fold(0.0, f64::max);
         dominant / f64::from(s.tenants[t.ix()].weight)
     }
 
+    /// Capability of the fleet's healthy devices per family. Summed device by device in node
+    /// order, as a share must not depend on how it is computed; every device of a node is of its
+    /// first device's model.
+    fn total_capability(&self, s: &Snapshot) -> Vec<f64> {
+        let mut total = vec![0.0; self.families];
+        for node in &s.nodes {
+            let Some(first) = node.devices.first() else { continue };
+            let (f, c) = (s.catalogue.model(first.model).family.ix(), self.capability[first.model.ix()]);
+            let mut sum = total[f];
+            for _ in node.devices.iter().filter(|d| d.healthy) {
+                sum += c;
+            }
+            total[f] = sum;
+        }
+        total
+    }
+
     /// The next workload to consider, or `None` when every queue is empty.
     pub fn next(&mut self, s: &Snapshot, usage: &Usage) -> Option<WorkloadId> {
         if let Some(queue) = &mut self.fifo {
-            return queue.pop_front();
+            return queue.next();
         }
         let mut level: &[TenantId] = &usage.roots;
         loop {
@@ -122,7 +146,9 @@ impl FairShare {
                 .copied()
                 .filter(|t| self.waiting[t.ix()] > 0)
                 .min_by(|a, b| self.share(s, *a).total_cmp(&self.share(s, *b)).then(a.cmp(b)))?;
-            if let Some(w) = self.queues[pick.ix()].pop_front() {
+            if self.next[pick.ix()] < self.end[pick.ix()] {
+                let w = self.queue[self.next[pick.ix()] as usize];
+                self.next[pick.ix()] += 1;
                 // A tenant's own workloads compete with its children's subtrees as one more
                 // entrant; taking them first keeps the descent short and is deterministic.
                 for a in s.tenant_path(pick) {

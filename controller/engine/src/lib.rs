@@ -27,6 +27,7 @@ mod capacity;
 mod catalogue;
 mod cycle;
 mod fairshare;
+mod holdings;
 mod ids;
 pub mod mask;
 mod place;

@@ -42,7 +42,9 @@ pub(crate) fn place(
     usable: &dyn Fn(NodeId) -> bool,
 ) -> Option<Placement> {
     let part = &cap.partitions[p];
-    if part.total_free < replicas * devices {
+    // Refused without looking at a node when even every node together cannot hold the gang
+    // (preemption and backfill ask again after each workload they release).
+    if part.total_free < replicas * devices || cap.replica_slots(p, devices) < replicas {
         return None;
     }
     let spread = packing == Packing::Spread;
@@ -53,13 +55,14 @@ pub(crate) fn place(
     }
     let slots = |n: NodeId| if usable(n) { cap.free_count(n) / devices } else { 0 };
 
-    // One interconnect group when some group can hold the whole gang: the best-fitting one.
-    let mut best: Option<(u32, GroupId)> = None;
-    for (&g, &free) in &part.group_free {
+    // One interconnect group when some group can hold the whole gang: the best-fitting one (the
+    // first in group order among equals).
+    let mut best: Option<(u32, usize)> = None;
+    for (slot, &free) in part.groups.free.iter().enumerate() {
         if free < replicas * devices {
             continue;
         }
-        let total: u32 = part.group_nodes[&g].iter().map(|&n| slots(n)).sum();
+        let total: u32 = part.groups.nodes(slot).iter().map(|&n| slots(n)).sum();
         if total < replicas {
             continue;
         }
@@ -75,11 +78,11 @@ pub(crate) fn place(
             }
         };
         if better {
-            best = Some((leftover, g));
+            best = Some((leftover, slot));
         }
     }
     let candidates: Vec<NodeId> = match best {
-        Some((_, g)) => part.group_nodes[&g].iter().copied().filter(|&n| slots(n) > 0).collect(),
+        Some((_, slot)) => part.groups.nodes(slot).iter().copied().filter(|&n| slots(n) > 0).collect(),
         None => cap.nodes_with(p, devices, spread).filter(|&n| slots(n) > 0).collect(),
     };
     let chosen = fewest_nodes(candidates, replicas, &slots)?;

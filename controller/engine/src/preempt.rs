@@ -4,7 +4,8 @@
 //! its last checkpoint. Nothing is preempted for a workload that would still not fit.
 
 use crate::allocation::UsageClass;
-use crate::cycle::{Cycle, Held};
+use crate::cycle::Cycle;
+use crate::holdings::Held;
 use crate::ids::WorkloadId;
 use crate::place::Placement;
 use crate::plan::{Alternative, Preemption, Selection, VictimReason};
@@ -16,7 +17,7 @@ const MAX_VICTIMS: usize = 64;
 
 /// Device-seconds of work a workload would lose if stopped now.
 pub(crate) fn lost_work(cx: &Cycle, v: WorkloadId) -> i64 {
-    cx.held[v.ix()]
+    cx.held[v]
         .iter()
         .map(|h| {
             let since = h.last_checkpoint.unwrap_or(h.started);
@@ -43,7 +44,7 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
         let victims = eligible(cx, w, c, within_nominal);
         let freeable: u32 = victims
             .iter()
-            .flat_map(|&(_, _, v, _)| &cx.held[v.ix()])
+            .flat_map(|&(_, _, v, _)| &cx.held[v])
             .filter(|h| h.model == c.model)
             .map(|h| h.mask.count_ones())
             .sum();
@@ -111,7 +112,7 @@ pub(crate) fn finish_victim(cx: &mut Cycle, v: WorkloadId, for_workload: Workloa
     for h in held {
         let still_free = h.mask & (cx.cap.free[h.node.ix()] | cx.cap.lent_free[h.node.ix()]);
         if still_free != 0 {
-            cx.cap.take(cx.s, h.node, still_free);
+            cx.cap.take(h.node, still_free);
         }
     }
     cx.plan.preemptions.push(Preemption {
@@ -151,7 +152,7 @@ fn eligible(
     let s = cx.s;
     let wl = &s.workloads[w.ix()];
     let on_candidate = |v: WorkloadId| {
-        let held = &cx.held[v.ix()];
+        let held = &cx.held[v];
         v != w
             && !cx.preempted[v.ix()]
             && held.iter().any(|h| {
@@ -161,18 +162,17 @@ fn eligible(
     };
     let mut out = Vec::new();
     if within_nominal && cx.policy.reclaim_borrowed {
-        for &v in &cx.borrowers[c.model.ix()] {
+        for &v in cx.running().borrowers(c.model) {
             if s.workloads[v.ix()].tenant != wl.tenant && on_candidate(v) {
                 out.push((0, lost_work(cx, v), v, VictimReason::BorrowedReclaim));
             }
         }
     }
     let ceiling = wl.priority.saturating_sub(cx.policy.min_priority_gap);
-    if let Some(own) = cx.by_tenant.get(&(c.model, wl.tenant)) {
-        for &v in own.iter().take_while(|v| s.workloads[v.ix()].priority <= ceiling) {
-            if on_candidate(v) {
-                out.push((1, lost_work(cx, v), v, VictimReason::LowerPriority));
-            }
+    // The order victims are found in does not matter: they are sorted below, each once.
+    for &(_, v) in cx.running().of_tenant(c.model, wl.tenant).iter().filter(|(p, _)| *p <= ceiling) {
+        if on_candidate(v) {
+            out.push((1, lost_work(cx, v), v, VictimReason::LowerPriority));
         }
     }
     let key = |e: &(u8, i64, WorkloadId, VictimReason)| (e.0, e.1, e.2);

@@ -59,10 +59,24 @@ impl Usage {
             children,
             roots,
         };
+        // Each tenant's own devices, then each subtree's: a parent comes before its children,
+        // so going backwards every child is complete before it is added to its parent.
         for a in &s.allocations {
             if a.usage != UsageClass::Tidal {
                 let tenant = s.workloads[a.workload.ix()].tenant;
-                usage.add(s, tenant, a.model, a.devices.len() as u32);
+                usage.by_model[tenant.ix() * models + a.model.ix()] += a.devices.len() as u32;
+            }
+        }
+        for (t, tenant) in s.tenants.iter().enumerate().rev() {
+            if let Some(p) = tenant.parent {
+                for m in 0..models {
+                    usage.by_model[p.ix() * models + m] += usage.by_model[t * models + m];
+                }
+            }
+        }
+        for tenant in 0..t {
+            for (m, model) in s.catalogue.models.iter().enumerate() {
+                usage.by_family[tenant * families + model.family.ix()] += usage.by_model[tenant * models + m];
             }
         }
         usage

@@ -1,7 +1,9 @@
 //! Words for people: why a model was chosen, why another was not, why a workload waits.
 
+use std::fmt::Write;
+
 use crate::cycle::Cycle;
-use crate::ids::WorkloadId;
+use crate::ids::{ModelId, WorkloadId};
 use crate::policy::Objective;
 use crate::quota::QuotaBlock;
 use crate::schedule::Attempt;
@@ -90,36 +92,34 @@ pub(crate) fn pending(cx: &Cycle, w: WorkloadId, attempt: &Attempt, replicas: u3
             attempt.excluded.iter().take(3).map(|(m, why)| format!("{} {why}", s.catalogue.model(*m).name)).collect();
         return format!("no accepted accelerator can run it: {}", why.join("; "));
     }
-    let mut parts = Vec::new();
+    // Written straight into one string: a long queue asks for this for every waiting workload,
+    // every cycle.
+    let name = |m: &ModelId| s.catalogue.model(*m).name.as_str();
+    let mut text = String::new();
     if !attempt.no_room.is_empty() {
-        let names: Vec<&str> = attempt.no_room.iter().map(|m| s.catalogue.model(*m).name.as_str()).collect();
-        let most = attempt
-            .no_room
-            .iter()
-            .map(|m| {
-                let free: u32 = attempt
-                    .candidates
-                    .iter()
-                    .filter(|c| c.model == *m)
-                    .flat_map(|c| &c.partitions)
-                    .map(|&p| cx.cap.partitions[p].total_free)
-                    .sum();
-                format!("{free} {}", s.catalogue.model(*m).name)
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut text = format!(
-            "waiting for capacity: needs {replicas} × {} devices of {} together in one cluster tenant {tenant} may use (free now: {most})",
-            wl.devices_per_replica,
-            names.join(" or ")
-        );
-        if let Some(at) = cx.gang_reservation[w.ix()] {
-            text.push_str(&format!("; capacity is reserved for it from t={}", at.0));
+        let _ = write!(text, "waiting for capacity: needs {replicas} × {} devices of ", wl.devices_per_replica);
+        for (i, m) in attempt.no_room.iter().enumerate() {
+            text.push_str(if i == 0 { "" } else { " or " });
+            text.push_str(name(m));
         }
-        parts.push(text);
+        let _ = write!(text, " together in one cluster tenant {tenant} may use (free now: ");
+        for (i, m) in attempt.no_room.iter().enumerate() {
+            let free: u32 = attempt
+                .candidates
+                .iter()
+                .filter(|c| c.model == *m)
+                .flat_map(|c| &c.partitions)
+                .map(|&p| cx.cap.partitions[p].total_free)
+                .sum();
+            let _ = write!(text, "{}{free} {}", if i == 0 { "" } else { ", " }, name(m));
+        }
+        text.push(')');
+        if let Some(at) = cx.gang_reservation[w.ix()] {
+            let _ = write!(text, "; capacity is reserved for it from t={}", at.0);
+        }
     }
     for (m, b) in attempt.blocks.iter().take(2) {
-        parts.push(format!("on {}: {}", s.catalogue.model(*m).name, block(s, b)));
+        let _ = write!(text, "{}on {}: {}", if text.is_empty() { "" } else { "; " }, name(m), block(s, b));
     }
-    parts.join("; ")
+    text
 }

@@ -38,8 +38,12 @@ pub fn schedule(snapshot: &Snapshot, policy: &Policy, now: Seconds) -> Plan {
         }
     }
     // Elastic training replicas come last, on what every gang and service left, by priority.
-    let mut elastic: Vec<WorkloadId> = snapshot
-        .workload_ids()
+    // Only a workload that waited when the cycle began can be short now: a workload loses
+    // replicas in a cycle only when it is preempted.
+    let mut elastic: Vec<WorkloadId> = cx
+        .waiting
+        .iter()
+        .copied()
         .filter(|&w| {
             let wl = &snapshot.workloads[w.ix()];
             wl.kind == WorkloadKind::Training
@@ -80,7 +84,7 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
             Err(b) => (None, Some(b)),
         };
         // Backfill: nodes reserved for a blocked gang only take work that ends before it starts.
-        let (est_hours, _, _) = select::estimate(cx, w, c, replicas, 1.0);
+        let est_hours = select::estimate_hours(cx, w, c, replicas, 1.0);
         let ends = end_of(est_hours);
         let reserved = &cx.reserved;
         let usable = |n: NodeId| reserved[n.ix()].is_none_or(|until| ends.is_some_and(|e| e <= until));
@@ -183,7 +187,7 @@ fn record_selection(cx: &mut Cycle, w: WorkloadId, options: &[Option_], chosen: 
 /// to their elastic ceiling. Only inference services report the shortfall as pending.
 fn scale_up(cx: &mut Cycle, w: WorkloadId) {
     let wl = &cx.s.workloads[w.ix()];
-    let Some(model) = cx.held[w.ix()].first().map(|h| h.model) else { return };
+    let Some(model) = cx.held[w].first().map(|h| h.model) else { return };
     let (candidates, _) = select::candidates(cx, w);
     let Some(c) = candidates.into_iter().find(|c| c.model == model) else { return };
     while cx.replicas(w) < wl.replicas_wanted {

@@ -50,10 +50,10 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
     let s = cx.s;
     let wl = &s.workloads[w.ix()];
     let tenant = &s.tenants[wl.tenant.ix()];
-    let running_model = cx.held[w.ix()].first().map(|h| h.model);
+    let running_model = cx.held[w].first().map(|h| h.model);
     // A training gang lives in one cluster: replicas added to a running job stay in its cluster.
     let running_cluster =
-        (wl.kind == WorkloadKind::Training).then(|| cx.held[w.ix()].first().map(|h| s.cluster_of(h.node))).flatten();
+        (wl.kind == WorkloadKind::Training).then(|| cx.held[w].first().map(|h| s.cluster_of(h.node))).flatten();
     let mut out = Vec::new();
     let mut excluded = Vec::new();
     for m in s.catalogue.model_ids() {
@@ -112,18 +112,23 @@ pub(crate) fn estimate(
 ) -> (Option<f64>, Decimal, f64) {
     let wl = &cx.s.workloads[w.ix()];
     let price = cx.s.catalogue.model(c.model).price_per_hour;
-    let devices = f64::from(replicas * wl.devices_per_replica);
-    let speed = c.throughput * efficiency;
-    let cost_per_work = price_f64(price) / speed;
+    let cost_per_work = price_f64(price) / (c.throughput * efficiency);
     let per_hour = price * Decimal::from(replicas * wl.devices_per_replica);
-    match wl.expected_work {
-        Some(work) => {
-            let hours = work / (devices * speed);
+    match estimate_hours(cx, w, c, replicas, efficiency) {
+        Some(hours) => {
             let h = Decimal::from_f64(hours).unwrap_or(Decimal::MAX).round_dp(4);
             ((Some(hours)), (per_hour * h).round_dp(2), cost_per_work)
         }
         None => (None, per_hour, cost_per_work),
     }
+}
+
+/// Expected hours alone (as [`estimate`] gives them), when the work is known.
+pub(crate) fn estimate_hours(cx: &Cycle, w: WorkloadId, c: &Candidate, replicas: u32, efficiency: f64) -> Option<f64> {
+    let wl = &cx.s.workloads[w.ix()];
+    let devices = f64::from(replicas * wl.devices_per_replica);
+    let speed = c.throughput * efficiency;
+    wl.expected_work.map(|work| work / (devices * speed))
 }
 
 fn price_f64(price: Decimal) -> f64 {

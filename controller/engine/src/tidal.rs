@@ -12,7 +12,7 @@ use crate::select::Candidate;
 
 /// Places a gang on free lent devices of the candidate's model, fewest nodes first.
 pub(crate) fn place_on_lent(cx: &Cycle, c: &Candidate, replicas: u32, devices: u32) -> Option<Placement> {
-    if cx.cap.lender.is_empty() {
+    if cx.cap.lent.is_empty() {
         return None;
     }
     let all: Vec<(u32, NodeId)> = lent_nodes(cx)
@@ -53,30 +53,27 @@ fn fewest_lent_nodes(cx: &Cycle, nodes: Vec<(u32, NodeId)>, replicas: u32, devic
     None
 }
 
+/// Nodes with lent devices, ascending.
 fn lent_nodes<'a>(cx: &'a Cycle) -> impl Iterator<Item = NodeId> + 'a {
-    let mut last = None;
-    cx.cap.lender.keys().filter_map(move |(node, _)| {
-        if last == Some(*node) {
-            return None;
-        }
-        last = Some(*node);
-        Some(*node)
-    })
+    let lent = &cx.cap.lent;
+    lent.iter().enumerate().filter(|&(i, l)| i == 0 || lent[i - 1].node != l.node).map(|(_, l)| l.node)
 }
 
 /// Devices on a node lent by `lender`.
 fn lent_by(cx: &Cycle, node: NodeId, lender: WorkloadId) -> u64 {
-    cx.cap
-        .lender
-        .range((node, 0)..=(node, u16::MAX))
-        .filter(|(_, l)| **l == lender)
-        .fold(0, |m, ((_, d), _)| m | (1 << d))
+    let lent = &cx.cap.lent;
+    let from = lent.partition_point(|l| l.node < node);
+    lent[from..]
+        .iter()
+        .take_while(|l| l.node == node)
+        .filter(|l| l.lender == lender)
+        .fold(0, |m, l| m | (1 << l.device))
 }
 
 /// For a lender that wants one more replica: use a free device it lent, or preempt the tidal
 /// work on devices it lent. Returns whether a replica was added.
 pub(crate) fn reclaim_one(cx: &mut Cycle, w: WorkloadId, c: &Candidate) -> bool {
-    if !cx.cap.lenders.contains(&w) {
+    if !cx.cap.is_lender(w) {
         return false;
     }
     let wl = &cx.s.workloads[w.ix()];
@@ -98,12 +95,11 @@ pub(crate) fn reclaim_one(cx: &mut Cycle, w: WorkloadId, c: &Candidate) -> bool 
     }
     // Tidal work on devices this service lent, the least work lost first.
     let mut victims: Vec<(i64, WorkloadId)> = Vec::new();
-    for &v in &cx.holders[c.model.ix()] {
+    for &v in cx.running().holders(c.model) {
         if v == w || cx.preempted[v.ix()] {
             continue;
         }
-        let on_mine =
-            cx.held[v.ix()].iter().any(|h| h.usage == UsageClass::Tidal && h.mask & lent_by(cx, h.node, w) != 0);
+        let on_mine = cx.held[v].iter().any(|h| h.usage == UsageClass::Tidal && h.mask & lent_by(cx, h.node, w) != 0);
         if on_mine {
             victims.push((crate::preempt::lost_work(cx, v), v));
         }
