@@ -2,24 +2,14 @@
 //! sizes, GPU-times, arrival hours and mix it was calibrated to.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::trace;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use tidepool_engine::{WorkloadClass, WorkloadKind};
 use tidepool_sim::generator::calibration::{GANG_SIZES, HELIOS_MEAN_GPUS, TRAINING_ARRIVAL_SHAPE};
 use tidepool_sim::generator::{AcceptedChip, Chip, ConfigError, Generator, GeneratorConfig, Job};
-
-/// A trace under `shared/traces/`; fails the test when the folder is missing.
-fn trace(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces").join(rel);
-    assert!(
-        p.exists(),
-        "trace file {} is missing: these tests read the public traces from ../shared/traces next to the \
-         repository (see shared/traces/README.md); they are never copied into the repository",
-        p.display()
-    );
-    p
-}
 
 fn jobs(config: GeneratorConfig, n: usize) -> Vec<Job> {
     Generator::new(config).unwrap().take(n).collect()

@@ -3,6 +3,9 @@
 //! a figure fails here.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::trace;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -11,18 +14,6 @@ use tidepool_sim::generator::calibration::{
     HELIOS_SMALL_MEAN_GPUS, LARGE_JOB_RATIO, LARGE_JOB_SHARE, TRAINING_ARRIVAL_SHAPE,
 };
 use tidepool_sim::traces::servegen::{ServegenReader, demand_curves};
-
-/// A trace under `shared/traces/`; fails the test when the folder is missing.
-fn trace(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces").join(rel);
-    assert!(
-        p.exists(),
-        "trace file {} is missing: these tests read the public traces from ../shared/traces next to the \
-         repository (see shared/traces/README.md); they are never copied into the repository",
-        p.display()
-    );
-    p
-}
 
 fn close(got: f64, want: f64, rel: f64) -> bool {
     (got - want).abs() <= rel * want.abs().max(1e-12)

@@ -3,44 +3,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use tidepool_engine::{Checkpoint, WorkloadClass, WorkloadKind};
+mod common;
+
+use common::{ONE_NODE, job};
 use tidepool_sim::compare::compare;
 use tidepool_sim::plots::write_plots;
 use tidepool_sim::scenario::Scenario;
 use tidepool_sim::sim::fleet::Fleet;
-use tidepool_sim::sim::job::{Accepted, SimJob};
 use tidepool_sim::sim::policies::PolicyKind;
-
-const ONE_NODE: &str = r#"
-name: one-node
-clusters: [c0]
-nodePools:
-  - {cluster: c0, model: nvidia-a100-80g, nodes: 1, devicesPerNode: 8}
-tenants:
-  - {name: bank, quotas: [{family: nvidia, nominal: 8}]}
-workload: {}
-cycleSeconds: 60
-"#;
-
-fn job(name: &str, devices: u32, work: f64) -> SimJob {
-    SimJob {
-        name: name.into(),
-        arrival: 0,
-        tenant: 0,
-        kind: WorkloadKind::Training,
-        class: WorkloadClass::LlmTraining,
-        replicas: 1,
-        devices_per_replica: devices,
-        work: Some(work),
-        lifetime: None,
-        hourly_shares: None,
-        service_rate: 0.0,
-        priority: 0,
-        preemptible: false,
-        checkpoint: Some(Checkpoint { interval: 1800, grace: 60 }),
-        accepts: vec![Accepted::Model("nvidia-a100-80g".into())],
-    }
-}
 
 /// The contents of every `<text>` element, trimmed.
 fn texts(svg: &str) -> Vec<&str> {
@@ -53,7 +23,8 @@ fn texts(svg: &str) -> Vec<&str> {
 fn the_one_node_scenario_plots_every_policy() {
     let scenario = Scenario::parse(ONE_NODE, "one-node.yaml").unwrap();
     let fleet = Fleet::build(&scenario).unwrap();
-    let result = compare(&scenario, &fleet, &PolicyKind::ALL, None, None, || vec![job("a", 8, 16.0), job("b", 8, 8.0)]);
+    let result =
+        compare(&scenario, &fleet, &PolicyKind::ALL, None, None, || vec![job("a", 0, 8, 16.0), job("b", 0, 8, 8.0)]);
     let dir = std::env::temp_dir().join(format!("tidepool-sim-plots-{}", std::process::id()));
     let written = write_plots(&result, &fleet.devices_per_model(), &dir);
     let svgs: Vec<String> = written.iter().flatten().map(|p| std::fs::read_to_string(p).unwrap_or_default()).collect();

@@ -3,9 +3,12 @@
 //! bytes (it never panics).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::trace;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use proptest::prelude::*;
 use tidepool_sim::traces::servegen::{
@@ -14,18 +17,6 @@ use tidepool_sim::traces::servegen::{
 };
 
 const FILE: &str = "alibaba_servegen_rates/servegen_aggregate_rate_10min.csv.gz";
-
-/// A trace under `shared/traces/`; fails the test when the folder is missing.
-fn trace(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces").join(rel);
-    assert!(
-        p.exists(),
-        "trace file {} is missing: these tests read the public traces from ../shared/traces next to the \
-         repository (see shared/traces/README.md); they are never copied into the repository",
-        p.display()
-    );
-    p
-}
 
 fn read_all(name: &str, text: &str) -> Vec<Result<Row, ServegenError>> {
     ServegenReader::from_reader(name, text.as_bytes()).collect()

@@ -3,44 +3,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{ONE_NODE, job};
 use rust_decimal::Decimal;
-use tidepool_engine::{Checkpoint, WorkloadClass, WorkloadKind};
 use tidepool_sim::compare::compare;
 use tidepool_sim::scenario::Scenario;
 use tidepool_sim::sim::fleet::Fleet;
-use tidepool_sim::sim::job::{Accepted, SimJob};
+use tidepool_sim::sim::job::Accepted;
 use tidepool_sim::sim::policies::PolicyKind;
-
-const ONE_NODE: &str = r#"
-name: one-node
-clusters: [c0]
-nodePools:
-  - {cluster: c0, model: nvidia-a100-80g, nodes: 1, devicesPerNode: 8}
-tenants:
-  - {name: bank, quotas: [{family: nvidia, nominal: 8}]}
-workload: {}
-cycleSeconds: 60
-"#;
-
-fn job(name: &str, arrival: i64, devices: u32, work: f64) -> SimJob {
-    SimJob {
-        name: name.into(),
-        arrival,
-        tenant: 0,
-        kind: WorkloadKind::Training,
-        class: WorkloadClass::LlmTraining,
-        replicas: 1,
-        devices_per_replica: devices,
-        work: Some(work),
-        lifetime: None,
-        hourly_shares: None,
-        service_rate: 0.0,
-        priority: 0,
-        preemptible: false,
-        checkpoint: Some(Checkpoint { interval: 1800, grace: 60 }),
-        accepts: vec![Accepted::Model("nvidia-a100-80g".into())],
-    }
-}
 
 /// Two 8-device jobs on one 8-device A100 node (14.00 CNY per device-hour, throughput 1.0):
 /// A (16 reference-device-hours) runs 0–2 h; B (8) waits 2 h, runs 2–3 h.
