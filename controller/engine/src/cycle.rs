@@ -31,6 +31,9 @@ pub(crate) struct Cycle<'a> {
     pub preempted: Vec<bool>,
     /// Workloads given binds this cycle.
     pub bound: Vec<bool>,
+    /// Workloads that preempted others this cycle: never victims in the same cycle, or the
+    /// devices they were promised would be taken twice and their victims stopped for nothing.
+    pub preemptor: Vec<bool>,
     /// Per node: a blocked gang's reservation, with the time it expects to start.
     pub reserved: Vec<Option<Seconds>>,
     /// Reservations made this cycle.
@@ -67,6 +70,7 @@ impl<'a> Cycle<'a> {
             waiting,
             preempted: vec![false; s.workloads.len()],
             bound: vec![false; s.workloads.len()],
+            preemptor: vec![false; s.workloads.len()],
             reserved: vec![None; s.nodes.len()],
             reservations: 0,
             gang_reservation: vec![None; s.workloads.len()],

@@ -104,6 +104,7 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
 /// took, out of this cycle: they are free only once it has stopped.
 pub(crate) fn finish_victim(cx: &mut Cycle, v: WorkloadId, for_workload: WorkloadId, why: VictimReason, held: &[Held]) {
     cx.preempted[v.ix()] = true;
+    cx.preemptor[for_workload.ix()] = true;
     if cx.bound[v.ix()] {
         // Replicas it was given earlier in this cycle go with it.
         cx.plan.binds.retain(|b| b.workload != v);
@@ -155,6 +156,7 @@ fn eligible(
         let held = &cx.held[v];
         v != w
             && !cx.preempted[v.ix()]
+            && !cx.preemptor[v.ix()]
             && held.iter().any(|h| {
                 h.model == c.model && cx.cap.partition_of[h.node.ix()].is_some_and(|p| c.partitions.contains(&p))
             })

@@ -96,7 +96,8 @@ pub(crate) fn reclaim_one(cx: &mut Cycle, w: WorkloadId, c: &Candidate) -> bool 
     // Tidal work on devices this service lent, the least work lost first.
     let mut victims: Vec<(i64, WorkloadId)> = Vec::new();
     for &v in cx.running().holders(c.model) {
-        if v == w || cx.preempted[v.ix()] {
+        // Work placed on these devices earlier in this cycle is not taken back in the same cycle.
+        if v == w || cx.preempted[v.ix()] || cx.preemptor[v.ix()] || cx.bound[v.ix()] {
             continue;
         }
         let on_mine = cx.held[v].iter().any(|h| h.usage == UsageClass::Tidal && h.mask & lent_by(cx, h.node, w) != 0);
