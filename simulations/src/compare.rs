@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use tidepool_engine::Objective;
 
 use crate::scenario::Scenario;
 use crate::sim::fleet::Fleet;
@@ -39,25 +38,15 @@ where
     S: Fn() -> I + Sync,
     I: IntoIterator<Item = SimJob>,
 {
-    let objective = match scenario.objective.as_str() {
-        "Cost" => Objective::Cost,
-        "Speed" => Objective::Speed,
-        _ => Objective::Balanced,
-    };
     let reports: Vec<PolicyReport> = std::thread::scope(|scope| {
         let handles: Vec<_> = policies
             .iter()
             .map(|&kind| {
                 let source = &source;
                 scope.spawn(move || {
-                    let (snapshot, policy) = kind.prepare(fleet, objective);
-                    let run = Run::new(fleet, snapshot, policy, scenario.cycle_seconds);
                     // One bar, on the chip-aware run; the others run alongside it.
-                    let run = match (kind, progress) {
-                        (PolicyKind::ChipAware, Some(p)) => run.with_progress(p),
-                        _ => run,
-                    };
-                    run.run(source(), horizon, kind.name())
+                    let progress = progress.filter(|_| kind == PolicyKind::ChipAware);
+                    run_policy(scenario, fleet, kind, horizon, progress, source())
                 })
             })
             .collect();
@@ -67,6 +56,23 @@ where
         scenario: scenario.name.clone(),
         policies: reports.into_iter().map(|r| (r.policy.clone(), r)).collect(),
     }
+}
+
+/// One policy's run of the scenario's fleet over `jobs`, up to `horizon` seconds.
+pub fn run_policy(
+    scenario: &Scenario,
+    fleet: &Fleet,
+    kind: PolicyKind,
+    horizon: Option<i64>,
+    progress: Option<&crate::progress::Progress>,
+    jobs: impl IntoIterator<Item = SimJob>,
+) -> PolicyReport {
+    let (snapshot, policy) = kind.prepare(fleet, scenario.engine_objective());
+    let mut run = Run::new(fleet, snapshot, policy, scenario.cycle_seconds);
+    if let Some(p) = progress {
+        run = run.with_progress(p);
+    }
+    run.run(jobs, horizon, kind.name())
 }
 
 impl Comparison {

@@ -192,6 +192,15 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// The chip-aware policy's objective.
+    pub fn engine_objective(&self) -> tidepool_engine::Objective {
+        match self.objective.as_str() {
+            "Cost" => tidepool_engine::Objective::Cost,
+            "Speed" => tidepool_engine::Objective::Speed,
+            _ => tidepool_engine::Objective::Balanced,
+        }
+    }
+
     /// Reads `builtin:NAME` or a file path.
     pub fn load(spec: &str) -> Result<Self, ScenarioError> {
         match spec {

@@ -9,13 +9,12 @@
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use tidepool_engine::Objective;
 
+use crate::compare::run_policy;
 use crate::scenario::Scenario;
 use crate::sim::fleet::Fleet;
 use crate::sim::job::SimJob;
 use crate::sim::policies::PolicyKind;
-use crate::sim::run::Run;
 
 /// The smallest fleet meeting the service level under one policy.
 #[derive(Clone, Debug, Serialize)]
@@ -81,16 +80,10 @@ where
     S: Fn(&Fleet) -> I + Sync,
     I: IntoIterator<Item = SimJob>,
 {
-    let objective = match scenario.objective.as_str() {
-        "Cost" => Objective::Cost,
-        "Speed" => Objective::Speed,
-        _ => Objective::Balanced,
-    };
     let evaluate = |kind: PolicyKind, factor: f64| -> Result<(f64, Fleet), String> {
         let s = scaled(scenario, factor);
         let fleet = Fleet::build(&s)?;
-        let (snapshot, policy) = kind.prepare(&fleet, objective);
-        let report = Run::new(&fleet, snapshot, policy, s.cycle_seconds).run(source(&fleet), horizon, kind.name());
+        let report = run_policy(&s, &fleet, kind, horizon, None, source(&fleet));
         let worst = report.queueing_delay.values().map(|p| p.p95_hours).fold(0.0, f64::max);
         Ok((worst, fleet))
     };

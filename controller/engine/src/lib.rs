@@ -19,8 +19,6 @@
 //! 6. **Backfill** (`backfill`): small work runs ahead of a blocked gang only where it ends
 //!    before the gang's reservation.
 
-#![allow(clippy::cast_possible_truncation)]
-
 mod allocation;
 mod backfill;
 mod capacity;

@@ -3,7 +3,7 @@
 
 use tidepool_crds::scheduling_policy::PriceBasis;
 use tidepool_engine::{
-    Catalogue, Cluster, ClusterId, Device, FamilyId, Group, GroupId, Node, Quota, QuotaKey, Snapshot, Tenant, TenantId,
+    Catalogue, Cluster, ClusterId, Device, Group, GroupId, Node, Quota, QuotaKey, Snapshot, Tenant, TenantId,
 };
 
 use crate::scenario::Scenario;
@@ -143,10 +143,5 @@ impl Fleet {
             }
         }
         out
-    }
-
-    /// A family's id by name.
-    pub fn family(&self, name: &str) -> Option<FamilyId> {
-        self.base.catalogue.family_id(name)
     }
 }

@@ -152,15 +152,10 @@ impl<'a> Run<'a> {
                 }
             }
             if self.dirty && !self.cycle_pending {
+                // The next cycle boundary at or after now; one due now runs in the next turn.
                 self.cycle_pending = true;
-                let due = self.now + self.cycle_seconds - self.now.rem_euclid(self.cycle_seconds);
-                self.at(if self.now.rem_euclid(self.cycle_seconds) == 0 { self.now } else { due }, Event::Cycle);
-                if self.now.rem_euclid(self.cycle_seconds) == 0 {
-                    while self.events.peek().is_some_and(|Reverse((t, _, e))| *t == self.now && *e == Event::Cycle) {
-                        self.events.pop();
-                        self.handle(Event::Cycle);
-                    }
-                }
+                let wait = (self.cycle_seconds - self.now.rem_euclid(self.cycle_seconds)) % self.cycle_seconds;
+                self.at(self.now + wait, Event::Cycle);
             }
         }
         self.finish(name, until)

@@ -2,6 +2,7 @@
 //! single-device workloads and the rest gangs, in random order, submitted one after another
 //! before the snapshot.
 
+use crate::generator::draw::weighted;
 use rand::Rng;
 use rand::seq::SliceRandom;
 use tidepool_engine::{ClusterId, ModelId, Seconds, Snapshot};
@@ -31,7 +32,7 @@ fn shapes(rng: &mut impl Rng, pods: u32, node_devices: u32) -> Vec<Shape> {
     let all = profile::gang_shapes(node_devices);
     let mut out = Vec::new();
     while gang_pods > 0 {
-        let mut shape = profile::weighted(rng, &all);
+        let mut shape = weighted(rng, &all);
         if shape.replicas > gang_pods {
             // The largest gang that still fits, else single devices for the rest.
             match all.iter().map(|s| s.0).filter(|s| s.replicas <= gang_pods).max_by_key(|s| s.replicas) {
@@ -79,8 +80,8 @@ pub(super) fn generate(
     let step = (WINDOW / shapes.len().max(1) as i64).max(1);
     let mut out = Pending::default();
     for (i, shape) in shapes.iter().enumerate() {
-        let d = profile::weighted(rng, &departments);
-        let Some(primary) = (!models[d].is_empty()).then(|| profile::weighted(rng, &models[d])) else { continue };
+        let d = weighted(rng, &departments);
+        let Some(primary) = (!models[d].is_empty()).then(|| weighted(rng, &models[d])) else { continue };
         let draft = Draft {
             name_prefix: DEPARTMENTS[d].name,
             index: s.workloads.len(),

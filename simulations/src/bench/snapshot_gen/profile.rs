@@ -1,6 +1,7 @@
 //! One workload's attributes — class, kind, accepted chips, priority, work, checkpointing,
 //! deadline — drawn from the distributions the module above documents, and gang shapes.
 
+use crate::generator::draw::weighted;
 use rand::{Rng, RngExt};
 use tidepool_engine::{
     Accept, Checkpoint, FamilyId, ModelId, Seconds, Target, TenantId, Workload, WorkloadClass, WorkloadKind,
@@ -31,19 +32,6 @@ pub(super) fn gang_shapes(node_devices: u32) -> [(Shape, u32); 6] {
     let node = node_devices.min(8);
     let of = |total: u32, per: u32| Shape { replicas: total.div_ceil(per), devices_per_replica: per };
     [(of(8, node), 30), (of(16, node), 20), (of(32, node), 15), (of(8, 1), 20), (of(16, 1), 10), (of(32, 1), 5)]
-}
-
-/// One item by weight.
-pub(super) fn weighted<T: Copy>(rng: &mut impl Rng, items: &[(T, u32)]) -> T {
-    let total: u32 = items.iter().map(|i| i.1).sum();
-    let mut x = rng.random_range(0..total.max(1));
-    for &(item, w) in items {
-        if x < w {
-            return item;
-        }
-        x -= w;
-    }
-    items[items.len() - 1].0
 }
 
 /// An accepted model, named by its family 30 % of the time.

@@ -2,6 +2,7 @@
 //! family — within nominal as `Guaranteed`, beyond it as `Borrowed` (preemptible work only) —
 //! as single devices and gangs placed by the [`Placer`] in the clusters it may use.
 
+use crate::generator::draw::weighted;
 use rand::{Rng, RngExt};
 use tidepool_engine::{Allocation, ClusterId, ModelId, Node, Seconds, Snapshot, TenantId, UsageClass, WorkloadId};
 
@@ -76,7 +77,7 @@ impl Fill {
         while left > 0 && misses < MAX_MISSES {
             let mut shape = Shape::SINGLE;
             if !rng.random_bool(SINGLE) {
-                shape = profile::weighted(rng, &profile::gang_shapes(self.node_devices));
+                shape = weighted(rng, &profile::gang_shapes(self.node_devices));
                 if shape.devices() > left {
                     shape = Shape::SINGLE;
                 }
@@ -141,11 +142,11 @@ impl Fill {
             .iter()
             .map(|&c| (c, if tenant.allowed_clusters.is_some() { CLUSTERS[c.ix()].1 } else { [20, 30, 50][c.ix()] }))
             .collect();
-        let first = profile::weighted(rng, &preference);
+        let first = weighted(rng, &preference);
         let models: Vec<ModelId> =
             (0..MODELS.len() as u32).map(ModelId).filter(|m| MODELS[m.ix()].family == self.family).collect();
         let by_devices: Vec<(ModelId, u32)> = models.iter().map(|&m| (m, MODELS[m.ix()].fleet_percent)).collect();
-        let model_first = profile::weighted(rng, &by_devices);
+        let model_first = weighted(rng, &by_devices);
         let eligible = |n: &Node| n.dedicated_to.is_none_or(|d| s.tenant_path(self.tenant).any(|t| t == d));
         let clusters = std::iter::once(first).chain(allowed.iter().copied().filter(|&c| c != first));
         for cluster in clusters {
