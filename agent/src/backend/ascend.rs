@@ -5,10 +5,10 @@
 //! NPU and chip id; without `-m` the table's `Device` column, else the NPU id, numbers devices.
 //! From a file it recognises which output it holds:
 //!
-//! - the `npu-smi info` table ([`info`]): one device per chip row;
-//! - the `npu-smi info -m` mapping ([`mapping`]): one device per chip with a logic id, named as
+//! - the `npu-smi info` table (module `info`): one device per chip row;
+//! - the `npu-smi info -m` mapping (module `mapping`): one device per chip with a logic id, named as
 //!   the mapping names it, with no memory figure (the catalogue's, where the name resolves);
-//! - `npu-smi info -t board`, `-t board -c N` or `-t common` ([`detail`]): one device per NPU, as
+//! - `npu-smi info -t board`, `-t board -c N` or `-t common` (module `detail`): one device per NPU, as
 //!   far as the variant tells (only `-c` names the chip; none shows memory).
 //!
 //! Health: `OK` is healthy; `Warning`, `Alarm`, `Critical` and any other word are unhealthy under

@@ -3,8 +3,8 @@
 //! On the node the backend prefers machine-readable JSON: `rocm-smi` (Hygon's DTK build) then
 //! `hy-smi`, both asked for ids, product names, VRAM, use and unique ids with `--json`; when
 //! neither gives JSON it reads the `hy-smi` banner table. From a file it recognises which output
-//! it holds: rocm-smi/hy-smi JSON ([`rocm_json`]), a `rocminfo` agent list ([`rocminfo`]), or the
-//! hy-smi / rocm-smi banner table in its older and newer (`Dec%`/`Enc%`) layouts ([`smi_table`]).
+//! it holds: rocm-smi/hy-smi JSON (module `rocm_json`), a `rocminfo` agent list (module `rocminfo`), or the
+//! hy-smi / rocm-smi banner table in its older and newer (`Dec%`/`Enc%`) layouts (module `smi_table`).
 //! None of them shows a health state.
 
 mod rocm_json;

@@ -132,6 +132,21 @@ pub fn by_name(name: &str, source: Source, catalogue: &Catalogue) -> Result<Box<
     }
 }
 
+/// Parses `text`, a captured output of backend `name`'s tool (or, for `fake`, an inventory), as
+/// `--from-file` would; `origin` names it in errors.
+pub fn parse_text(name: &str, origin: &str, text: &str, catalogue: &Catalogue) -> Result<Vec<Device>, BackendError> {
+    if name == nvidia::NAME {
+        return nvidia::parse(&output::Output::captured(nvidia::NAME, origin, text), catalogue);
+    }
+    if name == fake::NAME {
+        return fake::parse_inventory(text, origin, catalogue);
+    }
+    match TOOL_VENDORS.iter().find(|vendor| vendor.name == name) {
+        Some(vendor) => (vendor.parse)(&output::Output::captured(vendor.name, origin, text), catalogue),
+        None => Err(BackendError::Unknown(name.to_owned())),
+    }
+}
+
 /// The backends present on this node (every one whose [`Backend::presence`] is `Present`), other
 /// than `fake`, which is only used when named.
 pub fn detect(catalogue: &Catalogue) -> Vec<Box<dyn Backend>> {

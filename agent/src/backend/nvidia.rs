@@ -3,10 +3,10 @@
 //! On the node the backend loads `libnvidia-ml.so` at run time through `nvml-wrapper`; a node
 //! without the library (or without a loaded driver) reports [`Presence::Absent`], not an error.
 //! For each GPU it reads the index, uuid, name, memory total and used, utilisation, PCI address,
-//! NUMA node (NVML's, else sysfs) and NVLink peers ([`peers`]). A GPU whose name or memory cannot
+//! NUMA node (NVML's, else sysfs) and NVLink peers (module `peers`). A GPU whose name or memory cannot
 //! be read, or that has retired pages pending (it needs a reset), is `Unhealthy` with NVML's
 //! words as the reason; XID events are out of reach without an event loop and are not watched.
-//! From a file it reads `nvidia-smi -q -x` XML ([`smi_xml`]).
+//! From a file it reads `nvidia-smi -q -x` XML (module `smi_xml`).
 
 mod peers;
 mod smi_xml;

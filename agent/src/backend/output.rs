@@ -42,13 +42,17 @@ impl Output {
             what: path.display().to_string(),
             problem: error.to_string(),
         })?;
-        let text = String::from_utf8_lossy(&bytes);
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        Ok(Output::captured(backend, path.display().to_string(), &String::from_utf8_lossy(&bytes)))
+    }
+
+    /// A captured output's `text`; a first line starting with `# SOURCE:` is blanked.
+    pub fn captured(backend: &'static str, origin: impl Into<String>, text: &str) -> Self {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let text = match text.strip_prefix("# SOURCE:") {
-            Some(rest) => rest.find('\n').map_or(String::new(), |end| rest[end..].to_owned()),
-            None => text.to_owned(),
+            Some(rest) => rest.find('\n').map_or("", |end| &rest[end..]),
+            None => text,
         };
-        Ok(Output::new(backend, path.display().to_string(), &text))
+        Output::new(backend, origin, text)
     }
 
     /// The numbered lines.
@@ -102,6 +106,14 @@ mod tests {
     fn colour_codes_are_dropped() {
         let output = Output::new("x", "cmd", "\u{1b}[37mhygon module is loaded\u{1b}[0m\nnext\u{1b}");
         assert_eq!(output.text, "hygon module is loaded\nnext");
+    }
+
+    #[test]
+    fn a_source_header_is_blanked_and_lines_keep_their_numbers() {
+        let output = Output::captured("x", "file", "# SOURCE: somewhere\nfirst\n");
+        assert_eq!(output.text, "\nfirst\n");
+        assert_eq!(output.first_line(), 2);
+        assert_eq!(Output::captured("x", "file", "# SOURCE: only").text, "");
     }
 
     #[test]

@@ -40,8 +40,12 @@ pub fn parse(output: &Output, catalogue: &Catalogue) -> Result<Vec<Device>, Back
     let skipped = output.text[..start].matches('\n').count();
     let xml = &output.text[start..];
     let options = ParsingOptions { allow_dtd: true, ..ParsingOptions::default() };
-    let document = Document::parse_with_options(xml, options)
-        .map_err(|error| output.error(error.pos().row as usize + skipped, format!("not valid XML: {error}")))?;
+    let document = Document::parse_with_options(xml, options).map_err(|error| {
+        // The decoder's own `at row:col` counts from the trimmed text: the line given is the file's.
+        let message = error.to_string();
+        let message = message.rsplit_once(" at ").map_or(message.as_str(), |(message, _)| message);
+        output.error(error.pos().row as usize + skipped, format!("not valid XML: {message}"))
+    })?;
     let root = document.root_element();
     if root.tag_name().name() != "nvidia_smi_log" {
         return Err(output.error(skipped + 1, "an XML document, but not nvidia-smi -q -x (no <nvidia_smi_log>)"));
