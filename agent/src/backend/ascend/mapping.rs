@@ -1,9 +1,9 @@
 //! The chip mapping of `npu-smi info -m`.
 //!
-//! A header `NPU ID  Chip ID  Chip Logic ID  Chip Name` and one line per chip, columns separated by
-//! runs of blanks or tabs. The logic id is the device index (`/dev/davinciN`); a row whose logic
-//! id is `-` (a board's MCU) is not a device. Returned as shown; the backend merges it with
-//! `npu-smi info`.
+//! A header `NPU ID  Chip ID  Chip Logic ID  [Chip Phy-ID]  Chip Name` and one line per chip,
+//! columns separated by runs of blanks or tabs. The chip logic id is the device number the
+//! runtime and the device plugin use; a row whose logic id is `-` (a board's MCU) is not a device.
+//! Returned as shown; the backend merges it with `npu-smi info`.
 
 use super::super::BackendError;
 use super::super::output::Output;
@@ -38,7 +38,11 @@ pub fn rows(output: &Output) -> Option<Result<Vec<Mapped>, BackendError>> {
     };
     let mut rows = Vec::new();
     for line in lines.filter(|line| !line.text.trim().is_empty()) {
-        let cells = table::pieces(line.text);
+        // Columns are wide apart; a squeezed line (single blanks) is split on every blank.
+        let mut cells = table::pieces(line.text);
+        if cells.len() < labels.len() {
+            cells = line.text.split_whitespace().map(str::to_owned).collect();
+        }
         let cell = |at: usize| cells.get(at).map_or("", String::as_str);
         let bad = |what: &str| output.error(line.number, format!("not a mapping row: {what}"));
         let npu = values::integer(cell(npu_at)).ok_or_else(|| bad("no NPU ID"));
