@@ -165,14 +165,12 @@ fn pair(labels: &[String], values: &[String]) -> Option<Vec<(String, String)>> {
         return Some(labels.iter().cloned().zip(values.iter().cloned()).collect());
     }
     let name = labels.iter().position(|label| label.eq_ignore_ascii_case("name"))?;
-    if values.len() < labels.len() {
-        return None;
-    }
-    let right = labels.len() - name - 1;
-    let extra_end = values.len() - right;
-    let mut pairs: Vec<(String, String)> = labels[..name].iter().cloned().zip(values[..name].iter().cloned()).collect();
-    pairs.push((labels[name].clone(), values[name..extra_end].join(" ")));
-    pairs.extend(labels[name + 1..].iter().cloned().zip(values[extra_end..].iter().cloned()));
+    let extra = values.len().checked_sub(labels.len())?;
+    let name_end = name + extra + 1;
+    let (label, labels_after) = (labels.get(name)?, labels.get(name + 1..)?);
+    let mut pairs: Vec<(String, String)> = labels.iter().cloned().zip(values.get(..name)?.iter().cloned()).collect();
+    pairs.push((label.clone(), values.get(name..name_end)?.join(" ")));
+    pairs.extend(labels_after.iter().cloned().zip(values.get(name_end..)?.iter().cloned()));
     Some(pairs)
 }
 

@@ -8,38 +8,41 @@
 use super::super::values;
 use crate::device::Device;
 
+/// One GPU's PCI address and the addresses at the far end of its active links, canonical.
+struct Ends {
+    own: Option<String>,
+    far: Vec<String>,
+}
+
 /// Sets `devices[i].peers` from `remotes[i]`, the PCI addresses at the far end of device `i`'s
 /// active links.
 pub fn assign(devices: &mut [Device], remotes: &[Vec<String>]) {
-    let own: Vec<Option<String>> =
-        devices.iter().map(|device| device.pci_bus_id.as_deref().and_then(values::canonical_pci)).collect();
-    let far: Vec<Vec<String>> = remotes
+    let ends: Vec<Ends> = devices
         .iter()
-        .map(|links| links.iter().filter_map(|address| values::canonical_pci(address)).collect())
-        .collect();
-    let is_gpu = |address: &String| own.iter().flatten().any(|gpu| gpu == address);
-    let none = Vec::new();
-    let peers: Vec<Vec<u32>> = (0..devices.len())
-        .map(|i| {
-            let mine = far.get(i).unwrap_or(&none);
-            let mut peers: Vec<u32> = (0..devices.len())
-                .filter(|&j| j != i)
-                .filter(|&j| {
-                    let theirs = far.get(j).unwrap_or(&none);
-                    let direct = |links: &Vec<String>, target: &Option<String>| {
-                        target.as_ref().is_some_and(|target| links.contains(target))
-                    };
-                    let switch = mine.iter().any(|address| !is_gpu(address) && theirs.contains(address));
-                    direct(mine, &own[j]) || direct(theirs, &own[i]) || switch
-                })
-                .map(|j| devices[j].index)
-                .collect();
-            peers.sort_unstable();
-            peers.dedup();
-            peers
+        .enumerate()
+        .map(|(at, device)| Ends {
+            own: device.pci_bus_id.as_deref().and_then(values::canonical_pci),
+            far: remotes
+                .get(at)
+                .map_or_else(Vec::new, |far| far.iter().filter_map(|a| values::canonical_pci(a)).collect()),
         })
         .collect();
-    for (device, peers) in devices.iter_mut().zip(peers) {
+    let is_gpu = |address: &String| ends.iter().any(|end| end.own.as_ref() == Some(address));
+    let reaches = |from: &Ends, to: &Ends| to.own.as_ref().is_some_and(|address| from.far.contains(address));
+    let linked = |a: &Ends, b: &Ends| {
+        reaches(a, b) || reaches(b, a) || a.far.iter().any(|address| !is_gpu(address) && b.far.contains(address))
+    };
+    let indices: Vec<u32> = devices.iter().map(|device| device.index).collect();
+    for (at, device) in devices.iter_mut().enumerate() {
+        let mut peers: Vec<u32> = ends
+            .iter()
+            .zip(&indices)
+            .enumerate()
+            .filter(|(other, (end, _))| *other != at && ends.get(at).is_some_and(|mine| linked(mine, end)))
+            .map(|(_, (_, index))| *index)
+            .collect();
+        peers.sort_unstable();
+        peers.dedup();
         device.peers = peers;
     }
 }
