@@ -24,6 +24,7 @@ mod backfill;
 mod capacity;
 mod catalogue;
 mod cycle;
+mod failed;
 mod fairshare;
 mod holdings;
 mod ids;
