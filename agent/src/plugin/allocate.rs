@@ -176,8 +176,11 @@ fn sysfs_bus_id(bus_id: &str) -> String {
         return format!("0000:{lower}");
     }
     match lower.split_once(':') {
-        Some((domain, rest)) if domain.len() > 4 => format!("{}:{rest}", &domain[domain.len() - 4..]),
-        _ => lower,
+        Some((domain, rest)) if domain.len() > 4 => match domain.get(domain.len() - 4..) {
+            Some(tail) => format!("{tail}:{rest}"),
+            None => lower.clone(),
+        },
+        _ => lower.clone(),
     }
 }
 
