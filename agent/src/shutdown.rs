@@ -29,11 +29,6 @@ impl ShutdownTrigger {
     pub fn trigger(&self) {
         self.sender.send_replace(true);
     }
-
-    /// Another listener for this trigger's signal.
-    pub fn subscribe(&self) -> Shutdown {
-        Shutdown { receiver: self.sender.subscribe() }
-    }
 }
 
 impl Shutdown {

@@ -73,9 +73,8 @@ fn bad_flags_are_refused_with_a_reason() {
             .arg("run")
             .args(["--backend", "fake", "--inventory-file"])
             .arg(&inventory_file)
-            .arg("--socket-dir")
-            .arg(dir.path())
             .args(args)
+            .env("TIDEPOOL_SOCKET_DIR", dir.path())
             .env_remove("TIDEPOOL_INSECURE_PLAINTEXT")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -93,4 +92,6 @@ fn bad_flags_are_refused_with_a_reason() {
     assert!(run(&["--sampling-interval", "10ms"]).contains("sampling interval"));
     assert!(run(&["--naming", "other"]).contains("vendor, tidepool"));
     assert!(run(&["--backend", "nonesuch"]).contains("unknown backend"));
+    let missing_dir = dir.path().join("absent");
+    assert!(run(&["--socket-dir", missing_dir.to_str().unwrap()]).contains("does not exist"));
 }

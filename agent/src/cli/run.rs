@@ -117,6 +117,10 @@ fn build(args: &RunArgs) -> Result<Agent, Box<dyn std::error::Error>> {
     let settings = Settings::new(args.sampling_interval)?;
     let naming = Arc::new(Naming::new(args.naming, catalogue));
     let sampler = Sampler::new(backends, Arc::new(SystemClock));
+    if !args.no_device_plugin && !args.socket_dir.is_dir() {
+        let dir = args.socket_dir.display();
+        return Err(format!("the device-plugin directory {dir} does not exist (or use --no-device-plugin)").into());
+    }
     let plugins = (!args.no_device_plugin).then(|| {
         let manager = ManagerConfig {
             socket_dir: args.socket_dir.clone(),

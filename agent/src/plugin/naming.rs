@@ -74,11 +74,6 @@ impl Naming {
         Naming { mode, catalogue }
     }
 
-    /// The mode.
-    pub fn mode(&self) -> NamingMode {
-        self.mode
-    }
-
     /// The extended resource name `device` is served under.
     pub fn resource_name(&self, device: &Device) -> String {
         match self.mode {

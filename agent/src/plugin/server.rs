@@ -51,11 +51,6 @@ impl RunningServer {
         Ok(RunningServer { resource: resource.to_owned(), socket: path, identity, stop, task })
     }
 
-    /// The resource served.
-    pub fn resource(&self) -> &str {
-        &self.resource
-    }
-
     /// The socket file's name in the device-plugin directory (the registration's endpoint).
     pub fn endpoint(&self) -> String {
         socket_file_name(&self.resource)
