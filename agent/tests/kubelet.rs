@@ -101,6 +101,18 @@ async fn kubelet_registers_lists_allocates_and_sees_a_device_turn_unhealthy() {
         }],
     };
     assert_eq!(gpus.get_preferred_allocation(too_many).await.unwrap_err().code(), Code::InvalidArgument);
+    let must_outside = PreferredAllocationRequest {
+        container_requests: vec![ContainerPreferredAllocationRequest {
+            available_device_i_ds: vec!["GPU-0".into(), "GPU-1".into()],
+            must_include_device_i_ds: vec!["GPU-7".into()],
+            allocation_size: 1,
+        }],
+    };
+    assert_eq!(gpus.get_preferred_allocation(must_outside).await.unwrap_err().code(), Code::InvalidArgument);
+    let twice = AllocateRequest {
+        container_requests: vec![ContainerAllocateRequest { devices_ids: vec!["GPU-1".into(), "GPU-1".into()] }],
+    };
+    assert_eq!(gpus.allocate(twice).await.unwrap_err().code(), Code::InvalidArgument);
 
     // The Ascend plugin hands out Ascend devices with Ascend's variable and nodes.
     let mut npus = kubelet.dial(&registrations[0].endpoint).await;
