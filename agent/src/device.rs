@@ -2,7 +2,8 @@
 //!
 //! The same shape is printed by `tidepool-agent discover --json`, read back by the `fake` backend,
 //! served to kubelet and streamed to the controller. Fields a vendor tool does not show are `None`
-//! (or empty), never guessed.
+//! (or empty, or 0 for memory), never guessed; the one fill-in is memory from the catalogue model
+//! when the tool shows none (see [`Device::memory_mib`]).
 
 use serde::{Deserialize, Serialize};
 use tidepool_crds::{Catalogue, Family};
@@ -25,7 +26,9 @@ pub struct Device {
     pub in_catalogue: bool,
     /// The product name exactly as the tool or library shows it (may be redacted, e.g. `xxx`).
     pub product_name: String,
-    /// Total device memory in MiB.
+    /// Total device memory in MiB, as the tool or library reports it. Where the tool shows no
+    /// memory figure (hy-smi's table, `npu-smi info -m`, `npu-smi info -t board`), the
+    /// catalogue model's `memoryGiB` × 1024 when the product resolves, else 0: unknown.
     pub memory_mib: u64,
     /// Device memory in use, in MiB, as reported (may exceed the total on some tools).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,8 +3,34 @@
 //! A backend reads its vendor's library or tool (or, with `--from-file`, a captured output of that
 //! tool) and returns [`Device`]s with health and utilisation. It does not cache, sample on a timer or
 //! talk to kubelet: the agent calls [`Backend::discover`] once per sampling interval.
+//!
+//! - Vendors: [`nvidia`] (NVML), [`ascend`], [`cambricon`], [`hygon`], [`kunlunxin`],
+//!   [`iluvatar`], [`metax`], [`mthreads`], [`enflame`] (their tools), and [`fake`].
+//! - Shared by the tool backends: [`vendor_tool`] (find, run or read, parse), [`tool`] (running a
+//!   tool with a deadline), [`output`] (text with numbered lines and origin), [`table`] and
+//!   [`boxed`] (box-drawn tables read by their labels), [`values`] (sizes, pairs, percentages, PCI
+//!   addresses), [`health`] (state words), [`inventory`] (checks and catalogue fill-ins) and
+//!   [`numa`] (NUMA nodes from sysfs).
 
+pub mod ascend;
+pub mod boxed;
+pub mod cambricon;
+pub mod enflame;
 pub mod fake;
+pub mod health;
+pub mod hygon;
+pub mod iluvatar;
+pub mod inventory;
+pub mod kunlunxin;
+pub mod metax;
+pub mod mthreads;
+pub mod numa;
+pub mod nvidia;
+pub mod output;
+pub mod table;
+pub mod tool;
+pub mod values;
+pub mod vendor_tool;
 
 use std::path::PathBuf;
 
@@ -72,16 +98,52 @@ pub enum BackendError {
     Unknown(String),
 }
 
-/// Every backend name, in the order auto-detection tries them.
+/// The vendors read through their tools, in auto-detection order.
+const TOOL_VENDORS: [&vendor_tool::Vendor; 8] = [
+    &ascend::VENDOR,
+    &cambricon::VENDOR,
+    &hygon::VENDOR,
+    &kunlunxin::VENDOR,
+    &iluvatar::VENDOR,
+    &metax::VENDOR,
+    &mthreads::VENDOR,
+    &enflame::VENDOR,
+];
+
+/// Every backend name, in the order auto-detection tries them (`nvidia` first, `fake` last).
 pub fn names() -> Vec<&'static str> {
-    vec![fake::NAME]
+    std::iter::once(nvidia::NAME)
+        .chain(TOOL_VENDORS.iter().map(|vendor| vendor.name))
+        .chain(std::iter::once(fake::NAME))
+        .collect()
 }
 
 /// The backend called `name`, reading `source`.
 pub fn by_name(name: &str, source: Source, catalogue: &Catalogue) -> Result<Box<dyn Backend>, BackendError> {
-    match name {
-        fake::NAME => Ok(Box::new(fake::FakeBackend::new(source, catalogue.clone()))),
-        _ => Err(BackendError::Unknown(name.to_owned())),
+    if name == nvidia::NAME {
+        return Ok(Box::new(nvidia::NvidiaBackend::new(source, catalogue.clone())));
+    }
+    if name == fake::NAME {
+        return Ok(Box::new(fake::FakeBackend::new(source, catalogue.clone())));
+    }
+    match TOOL_VENDORS.iter().find(|vendor| vendor.name == name) {
+        Some(vendor) => Ok(Box::new(vendor_tool::ToolBackend::new(vendor, source, catalogue.clone()))),
+        None => Err(BackendError::Unknown(name.to_owned())),
+    }
+}
+
+/// Parses `text`, a captured output of backend `name`'s tool (or, for `fake`, an inventory), as
+/// `--from-file` would; `origin` names it in errors.
+pub fn parse_text(name: &str, origin: &str, text: &str, catalogue: &Catalogue) -> Result<Vec<Device>, BackendError> {
+    if name == nvidia::NAME {
+        return nvidia::parse(&output::Output::captured(nvidia::NAME, origin, text), catalogue);
+    }
+    if name == fake::NAME {
+        return fake::parse_inventory(text, origin, catalogue);
+    }
+    match TOOL_VENDORS.iter().find(|vendor| vendor.name == name) {
+        Some(vendor) => (vendor.parse)(&output::Output::captured(vendor.name, origin, text), catalogue),
+        None => Err(BackendError::Unknown(name.to_owned())),
     }
 }
 

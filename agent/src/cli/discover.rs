@@ -66,7 +66,7 @@ fn table(devices: &[Device]) -> String {
             "{:<10} {:>5}  {:<24} {:>10} {:>10}  {}\n",
             device.family.as_str(),
             device.index,
-            device.model,
+            if device.model.is_empty() { "-" } else { &device.model },
             format!("{} MiB", device.memory_mib),
             used,
             health

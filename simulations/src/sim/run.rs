@@ -11,6 +11,11 @@
 //! ends. A service runs from its first start until `arrival + lifetime`, its replicas following the
 //! hourly demand (scaling down releases replicas at once); its work is device-hours × the
 //! throughput of the chip it was sized for (`SimJob::service_rate`).
+//!
+//! The engine's snapshot is kept from cycle to cycle: a job's workload is built when it arrives,
+//! allocations when it binds, and a cycle only drops what left and refreshes what moves (replicas
+//! wanted this hour, work remaining, last checkpoints) — the plan is the same as a snapshot built
+//! afresh, at a fraction of the cost on large fleets.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -18,8 +23,8 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use tidepool_engine::{
-    Accept, Allocation, ModelId, NodeId, Plan, Policy, Seconds, Snapshot, Target, UsageClass, Workload, WorkloadId,
-    WorkloadKind, schedule,
+    Accept, Allocation, ModelId, NodeId, Plan, Policy, Seconds, Snapshot, Target, Workload, WorkloadId, WorkloadKind,
+    schedule,
 };
 
 use crate::sim::fleet::Fleet;
@@ -44,7 +49,6 @@ struct Replica {
     node: NodeId,
     devices: Vec<u16>,
     model: ModelId,
-    usage: UsageClass,
     since: i64,
 }
 
@@ -78,6 +82,10 @@ pub struct Run<'a> {
     jobs: Vec<Job>,
     /// Jobs waiting or running: what cycles and hourly demand changes look at.
     active: BTreeSet<usize>,
+    /// `snapshot.workloads[k]` is job `slots[k]`; jobs no longer active leave at the next cycle.
+    slots: Vec<usize>,
+    /// Jobs left the active set or replicas stopped since the last cycle.
+    stale: bool,
     events: BinaryHeap<Reverse<(i64, u64, Event)>>,
     seq: u64,
     now: i64,
@@ -99,6 +107,8 @@ impl<'a> Run<'a> {
             cycle_seconds,
             jobs: Vec::new(),
             active: BTreeSet::new(),
+            slots: Vec::new(),
+            stale: false,
             events: BinaryHeap::new(),
             seq: 0,
             now: 0,
@@ -216,6 +226,10 @@ impl<'a> Run<'a> {
             epoch: 0,
             accepts,
         });
+        if self.active.contains(&id) {
+            self.snapshot.workloads.push(self.workload(id));
+            self.slots.push(id);
+        }
     }
 
     fn hour(&self) -> usize {
@@ -234,6 +248,7 @@ impl<'a> Run<'a> {
                     self.jobs[job].remaining = 0.0;
                     self.jobs[job].status = Status::Done;
                     self.active.remove(&job);
+                    self.stale = true;
                     self.outcomes.completed += 1;
                     self.dirty = true;
                 }
@@ -248,6 +263,7 @@ impl<'a> Run<'a> {
                 self.stop(job, self.now);
                 self.jobs[job].status = Status::Done;
                 self.active.remove(&job);
+                self.stale = true;
                 self.dirty = true;
             }
             Event::Hour => {
@@ -264,6 +280,7 @@ impl<'a> Run<'a> {
                     if self.jobs[j].replicas.len() > wanted {
                         self.jobs[j].replicas.sort_by_key(|r| r.replica);
                         let extra = self.jobs[j].replicas.split_off(wanted);
+                        self.stale = true;
                         for r in &extra {
                             self.charge(j, r, self.now);
                         }
@@ -308,55 +325,82 @@ impl<'a> Run<'a> {
     /// Stops every replica of a job at `end`.
     fn stop(&mut self, job: usize, end: i64) {
         let replicas = std::mem::take(&mut self.jobs[job].replicas);
+        self.stale |= !replicas.is_empty();
         for r in &replicas {
             self.charge(job, r, end);
         }
     }
 
     fn cycle(&mut self) {
-        let hour = self.hour();
-        let mut ids: Vec<usize> = Vec::new();
-        let mut workloads = Vec::new();
-        let mut allocations = Vec::new();
-        for &i in &self.active {
-            let j = &self.jobs[i];
-            let w = WorkloadId(ids.len() as u32);
-            ids.push(i);
-            let service = j.spec.kind == WorkloadKind::Inference;
-            workloads.push(Workload {
-                name: j.spec.name.clone(),
-                tenant: self.fleet.tenants[j.spec.tenant],
-                kind: j.spec.kind,
-                class: j.spec.class,
-                priority: j.spec.priority,
-                preemptible: j.spec.preemptible,
-                replicas_min: if service { 1 } else { j.spec.replicas },
-                replicas_wanted: j.spec.replicas_at(hour),
-                devices_per_replica: j.spec.devices_per_replica,
-                accepts: j.accepts.clone(),
-                allow_mixed_models: false,
-                expected_work: (!service).then_some(j.remaining),
-                checkpoint: j.spec.checkpoint,
-                deadline: None,
-                submitted: Seconds(j.spec.arrival),
+        self.sync_snapshot();
+        let plan = schedule(&self.snapshot, &self.policy, Seconds(self.now));
+        let slots = std::mem::take(&mut self.slots);
+        self.apply(&plan, &slots);
+        self.slots = slots;
+    }
+
+    /// Brings the engine's workloads and allocations up to date with the jobs: the snapshot is
+    /// kept from cycle to cycle and changed in place, so a cycle costs what changed, not what runs.
+    fn sync_snapshot(&mut self) {
+        if self.stale {
+            self.stale = false;
+            let mut remap = vec![u32::MAX; self.slots.len()];
+            let mut kept = 0u32;
+            for (slot, &job) in self.slots.iter().enumerate() {
+                if self.jobs[job].is_active() {
+                    remap[slot] = kept;
+                    kept += 1;
+                }
+            }
+            let mut slot = 0;
+            self.snapshot.workloads.retain(|_| {
+                slot += 1;
+                remap[slot - 1] != u32::MAX
             });
-            for r in &j.replicas {
-                allocations.push(Allocation {
-                    workload: w,
-                    replica: r.replica,
-                    node: r.node,
-                    devices: r.devices.clone(),
-                    model: r.model,
-                    usage: r.usage,
-                    started: Seconds(r.since),
-                    last_checkpoint: last_checkpoint(j, self.now).map(Seconds),
-                });
+            self.slots.retain(|&job| self.jobs[job].is_active());
+            let (jobs, slots) = (&self.jobs, &self.slots);
+            self.snapshot.allocations.retain_mut(|a| {
+                let Some(&new) = remap.get(a.workload.ix()).filter(|&&new| new != u32::MAX) else {
+                    return false;
+                };
+                a.workload = WorkloadId(new);
+                jobs[slots[new as usize]].replicas.iter().any(|r| r.replica == a.replica)
+            });
+        }
+        let hour = self.hour();
+        for (w, &job) in self.snapshot.workloads.iter_mut().zip(&self.slots) {
+            let j = &self.jobs[job];
+            w.replicas_wanted = j.spec.replicas_at(hour);
+            if j.spec.kind == WorkloadKind::Training {
+                w.expected_work = Some(j.remaining);
             }
         }
-        self.snapshot.workloads = workloads;
-        self.snapshot.allocations = allocations;
-        let plan = schedule(&self.snapshot, &self.policy, Seconds(self.now));
-        self.apply(&plan, &ids);
+        for a in &mut self.snapshot.allocations {
+            a.last_checkpoint = last_checkpoint(&self.jobs[self.slots[a.workload.ix()]], self.now).map(Seconds);
+        }
+    }
+
+    /// The engine's view of a job that has just become active.
+    fn workload(&self, job: usize) -> Workload {
+        let j = &self.jobs[job];
+        let service = j.spec.kind == WorkloadKind::Inference;
+        Workload {
+            name: j.spec.name.clone(),
+            tenant: self.fleet.tenants[j.spec.tenant],
+            kind: j.spec.kind,
+            class: j.spec.class,
+            priority: j.spec.priority,
+            preemptible: j.spec.preemptible,
+            replicas_min: if service { 1 } else { j.spec.replicas },
+            replicas_wanted: j.spec.replicas,
+            devices_per_replica: j.spec.devices_per_replica,
+            accepts: j.accepts.clone(),
+            allow_mixed_models: false,
+            expected_work: (!service).then_some(j.remaining),
+            checkpoint: j.spec.checkpoint,
+            deadline: None,
+            submitted: Seconds(j.spec.arrival),
+        }
     }
 
     fn apply(&mut self, plan: &Plan, ids: &[usize]) {
@@ -377,8 +421,17 @@ impl<'a> Run<'a> {
                 node: b.node,
                 devices: b.devices.clone(),
                 model: b.model,
-                usage: b.usage,
                 since,
+            });
+            self.snapshot.allocations.push(Allocation {
+                workload: b.workload,
+                replica: b.replica,
+                node: b.node,
+                devices: b.devices.clone(),
+                model: b.model,
+                usage: b.usage,
+                started: Seconds(since),
+                last_checkpoint: None,
             });
             if started.last() != Some(&job) {
                 started.push(job);
@@ -520,6 +573,10 @@ impl<'a> Run<'a> {
 }
 
 impl Job {
+    fn is_active(&self) -> bool {
+        matches!(self.status, Status::Waiting | Status::Running)
+    }
+
     fn replicas_min(&self) -> u32 {
         if self.spec.kind == WorkloadKind::Inference { 1 } else { self.spec.replicas }
     }
