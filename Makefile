@@ -4,7 +4,7 @@ CARGO ?= cargo
 VENV := .venv
 API := $(CARGO) run -q -p tidepool-crds --bin tidepool-api --
 
-.PHONY: help demo describe test deps check lint fmt crds catalogue bench
+.PHONY: help demo describe test deps check lint fmt crds catalogue bench bench-agent
 
 help:
 	@echo "make demo       simulate the built-in group cloud under each policy and compare (no cluster needed)"
@@ -13,6 +13,7 @@ help:
 	@echo "make crds       regenerate crds/manifests/*.yaml from the Rust types"
 	@echo "make catalogue  print the built-in accelerator catalogue as JSON"
 	@echo "make bench      time one engine cycle: 5,000 nodes x 8 devices, 50,000 pending pods (JSON)"
+	@echo "make bench-agent  run tidepool-agent for 60 s (16 fake devices, 1 s sampling): RSS and CPU (JSON)"
 	@echo "make fmt        format the code"
 
 demo:
@@ -47,3 +48,6 @@ catalogue:
 
 bench:
 	@$(CARGO) run -q --release -p tidepool-sim -- bench engine --nodes 5000 --devices-per-node 8 --pending 50000 --seed 1 --json
+
+bench-agent:
+	@$(CARGO) run -q --release -p tidepool-agent --example agent-footprint -- --seconds 60 --json
