@@ -125,6 +125,11 @@ impl Registry {
         let live = Some(Live { id, outbound });
         match state.nodes.get_mut(&hello.node_name) {
             Some(node) => {
+                if node.live.is_some() {
+                    // A reconnect before the old connection was noticed dead, or two agents
+                    // claiming one node: the newest wins either way.
+                    warn!(node = hello.node_name, "a new stream replaces the node's open stream");
+                }
                 node.hello = hello;
                 node.last_heard = now;
                 node.live = live;
