@@ -298,24 +298,18 @@ fn preemptible_work_runs_on_lent_inference_devices_and_the_lender_takes_them_bac
     assert_eq!(binds_of(&plan, chat)[0].devices, vec![4, 5, 6, 7]);
 }
 
-/// Two A100 nodes; node 1 runs a job expected to end at t = 12.5 h (100 ref-device-hours on 8
-/// A100s); a 2 × 8 gang of higher priority waits for it, so node 0 is reserved for the gang.
-fn gang_blocked_until_a_running_job_ends() -> (Builder, Vec<NodeId>, TenantId, WorkloadId) {
+#[test]
+fn backfill_uses_reserved_nodes_only_for_work_that_ends_before_the_blocked_gang_starts() {
     let mut b = Builder::new();
     let c = b.cluster("sh");
     let g = b.group(c);
     let n = b.nodes(g, A100, 2, 8);
     let t = b.tenant("bank", None, &[(A100, 32, None, None)]);
+    // Half of node 1 runs a job expected to end at t = 12.5 h (100 ref-device-hours on 8 A100s).
     let running = b.job("bank/running", t, &[A100], 1, 8);
     b.running(running, n[1], &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
     let gang = b.job("bank/gang", t, &[A100], 2, 8);
     b.workload(gang).priority = 10;
-    (b, n, t, gang)
-}
-
-#[test]
-fn backfill_uses_reserved_nodes_only_for_work_that_ends_before_the_blocked_gang_starts() {
-    let (mut b, n, t, gang) = gang_blocked_until_a_running_job_ends();
     // Two small jobs after it: one ends in 1 h, the other in 100 h.
     let short = b.job("bank/short", t, &[A100], 1, 8);
     b.workload(short).expected_work = Some(8.0);
@@ -335,7 +329,15 @@ fn backfill_uses_reserved_nodes_only_for_work_that_ends_before_the_blocked_gang_
 fn a_gang_like_one_that_could_not_start_waits_for_the_same_reason_unless_it_is_shorter() {
     // The engine does not try again a gang shaped like one that just failed while nothing changed
     // (a long queue of alike gangs); that must never cost a shorter one its backfill.
-    let (mut b, n, t, _) = gang_blocked_until_a_running_job_ends();
+    let mut b = Builder::new();
+    let c = b.cluster("sh");
+    let g = b.group(c);
+    let n = b.nodes(g, A100, 2, 8);
+    let t = b.tenant("bank", None, &[(A100, 32, None, None)]);
+    let running = b.job("bank/running", t, &[A100], 1, 8);
+    b.running(running, n[1], &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
+    let gang = b.job("bank/gang", t, &[A100], 2, 8);
+    b.workload(gang).priority = 10;
     let long = [b.job("bank/long-1", t, &[A100], 1, 8), b.job("bank/long-2", t, &[A100], 1, 8)];
     for w in long {
         b.workload(w).expected_work = Some(800.0);
