@@ -6,7 +6,6 @@ use std::cell::OnceCell;
 use crate::allocation::UsageClass;
 use crate::backfill::Endings;
 use crate::capacity::Capacity;
-use crate::failed::Failed;
 use crate::fairshare::FairShare;
 use crate::holdings::{Held, Holdings, Running};
 use crate::ids::{ModelId, Seconds, WorkloadId};
@@ -45,8 +44,6 @@ pub(crate) struct Cycle<'a> {
     running: OnceCell<Running>,
     /// When running work ends, per model, for backfill; made on first use.
     pub endings: Endings,
-    /// Gangs that could not start since the state last changed (see [`Failed`]).
-    pub failed: Failed,
     pub plan: Plan,
 }
 
@@ -79,7 +76,6 @@ impl<'a> Cycle<'a> {
             gang_reservation: vec![None; s.workloads.len()],
             running: OnceCell::new(),
             endings: Endings::new(s.catalogue.models.len()),
-            failed: Failed::default(),
             plan: Plan::default(),
         }
     }

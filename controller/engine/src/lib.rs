@@ -24,7 +24,6 @@ mod backfill;
 mod capacity;
 mod catalogue;
 mod cycle;
-mod failed;
 mod fairshare;
 mod holdings;
 mod ids;

@@ -5,7 +5,6 @@ use crate::allocation::UsageClass;
 use crate::backfill;
 use crate::capacity::PartitionId;
 use crate::cycle::Cycle;
-use crate::failed::Shape;
 use crate::ids::{NodeId, Seconds, WorkloadId};
 use crate::place::{Placement, place};
 use crate::plan::{Alternative, Pending, Plan, Selection};
@@ -74,12 +73,6 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
     let wl = &cx.s.workloads[w.ix()];
     let replicas = wl.replicas_min - cx.replicas(w);
     let devices = replicas * wl.devices_per_replica;
-    let shape = (cx.replicas(w) == 0).then(|| Shape::of(wl, replicas));
-    if let Some(reason) = shape.as_ref().and_then(|shape| cx.failed.reason(shape, wl.expected_work)) {
-        let reason = reason.to_owned();
-        cx.plan.pending.push(Pending { workload: w, reason });
-        return;
-    }
     let (candidates, excluded) = select::candidates(cx, w);
     let mut attempt = Attempt { candidates, excluded, blocks: Vec::new(), no_room: Vec::new() };
     let end_of = |hours: Option<f64>| hours.map(|h| Seconds(cx.now.0 + (h * 3600.0).ceil() as i64));
@@ -138,24 +131,16 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
     if let Some(i) = select::choose(&options, cx.policy.objective, cx.policy.balanced_slack) {
         let chosen = options[i].clone();
         cx.commit(w, chosen.model, &chosen.placement, chosen.usage, false);
-        cx.failed.forget();
         record_selection(cx, w, &options, i, &attempt);
         return;
     }
     if cx.policy.preemption && preempt::make_room(cx, w, &attempt, replicas) {
-        cx.failed.forget();
         return;
     }
-    let reservations = cx.reservations;
     if cx.policy.backfill && !attempt.no_room.is_empty() {
         backfill::reserve(cx, w, &attempt, replicas);
     }
     let reason = reasons::pending(cx, w, &attempt, replicas);
-    if cx.reservations != reservations {
-        cx.failed.forget();
-    } else if let Some(shape) = shape {
-        cx.failed.remember(shape, wl.expected_work, &reason);
-    }
     cx.plan.pending.push(Pending { workload: w, reason });
 }
 
@@ -201,7 +186,6 @@ fn record_selection(cx: &mut Cycle, w: WorkloadId, options: &[Option_], chosen: 
 /// up to the replicas demand calls for (taking back devices they lent first), training jobs up
 /// to their elastic ceiling. Only inference services report the shortfall as pending.
 fn scale_up(cx: &mut Cycle, w: WorkloadId) {
-    cx.failed.forget();
     let wl = &cx.s.workloads[w.ix()];
     let Some(model) = cx.held[w].first().map(|h| h.model) else { return };
     let (candidates, _) = select::candidates(cx, w);

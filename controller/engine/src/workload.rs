@@ -5,7 +5,7 @@ use crate::catalogue::WorkloadClass;
 use crate::ids::{FamilyId, ModelId, Seconds, TenantId};
 
 /// Training or serving.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkloadKind {
     /// A training job: `replicas_min` replicas start together.
     Training,
@@ -14,7 +14,7 @@ pub enum WorkloadKind {
 }
 
 /// What an accepted accelerator entry points at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     /// One model.
     Model(ModelId),

@@ -326,31 +326,6 @@ fn backfill_uses_reserved_nodes_only_for_work_that_ends_before_the_blocked_gang_
 }
 
 #[test]
-fn a_gang_like_one_that_could_not_start_waits_for_the_same_reason_unless_it_is_shorter() {
-    // The engine does not try again a gang shaped like one that just failed while nothing changed
-    // (a long queue of alike gangs); that must never cost a shorter one its backfill.
-    let mut b = Builder::new();
-    let c = b.cluster("sh");
-    let g = b.group(c);
-    let n = b.nodes(g, A100, 2, 8);
-    let t = b.tenant("bank", None, &[(A100, 32, None, None)]);
-    let running = b.job("bank/running", t, &[A100], 1, 8);
-    b.running(running, n[1], &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
-    let gang = b.job("bank/gang", t, &[A100], 2, 8);
-    b.workload(gang).priority = 10;
-    let long = [b.job("bank/long-1", t, &[A100], 1, 8), b.job("bank/long-2", t, &[A100], 1, 8)];
-    for w in long {
-        b.workload(w).expected_work = Some(800.0);
-    }
-    let short = b.job("bank/short", t, &[A100], 1, 8);
-    b.workload(short).expected_work = Some(8.0);
-    let plan = b.schedule(&Policy { preemption: false, ..Policy::default() }, 0);
-    assert!(binds_of(&plan, long[0]).is_empty() && binds_of(&plan, long[1]).is_empty());
-    assert_eq!(pending_reason(&plan, long[0]), pending_reason(&plan, long[1]));
-    assert_eq!(binds_of(&plan, short)[0].node, n[0], "the shorter one still ends before the reservation");
-}
-
-#[test]
 fn tenants_take_turns_by_weighted_dominant_share() {
     let mut b = Builder::new();
     let c = b.cluster("sh");
