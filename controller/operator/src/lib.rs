@@ -1,0 +1,25 @@
+//! Tidepool's Kubernetes operator: one reconcile pass lists the cluster, assembles the engine's
+//! snapshot, runs `tidepool_engine::schedule`, and applies the plan — pods created from workload
+//! templates, bound through `pods/binding`, victims evicted with their grace period, and workload
+//! status written with server-side apply under one field manager.
+//!
+//! What it does not do (yet): watch streams and reflectors (each pass lists), leader election,
+//! finalizers, metering. The agents' gRPC server and metrics live in other modules.
+
+pub mod applier;
+pub mod bind;
+pub mod clock;
+pub mod context;
+pub mod error;
+pub mod inventory;
+pub mod labels;
+pub mod pods;
+pub mod reconcile;
+pub mod snapshot;
+pub mod status;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use context::Context;
+pub use error::Error;
+pub use inventory::{InventoryDevice, NodeInventory};
+pub use reconcile::{PassReport, reconcile_once};
