@@ -183,7 +183,11 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
     out
 }
 
+/// Where the replicas in `mine` run, devices listed by node then device index, so the same
+/// placement always reads the same.
 fn placement(a: &Assembled, cluster: &str, mine: &[Held]) -> Option<Placement> {
+    let mut mine = mine.to_vec();
+    mine.sort();
     let (_, _, model, use_) = mine.first()?;
     let s = &a.snapshot;
     let nodes: BTreeSet<&str> = mine.iter().map(|(n, ..)| s.nodes[*n].name.as_str()).collect();

@@ -7,9 +7,11 @@
 //! in-memory fake does, through its create interceptor).
 
 use k8s_openapi::api::core::v1::{Binding, ObjectReference, Pod};
+use k8s_openapi::api::policy::v1::Eviction;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::ResourceExt;
-use kube::api::{Api, DeleteParams, EvictParams, PostParams};
+use kube::api::{Api, DeleteParams, PostParams};
 
 use crate::error::Error;
 use crate::labels;
@@ -120,10 +122,17 @@ pub async fn bind(pods: &Api<Pod>, name: &str, node: &str) -> Result<(), Error> 
 
 /// Evicts pod `name` with `grace_seconds` of notice; a pod already gone is fine.
 pub async fn evict(pods: &Api<Pod>, name: &str, grace_seconds: i64) -> Result<(), Error> {
-    let grace = u32::try_from(grace_seconds.max(0)).unwrap_or(u32::MAX);
-    let params =
-        EvictParams { delete_options: Some(DeleteParams::default().grace_period(grace)), ..Default::default() };
-    match pods.evict(name, &params).await {
+    // `pods/eviction` with a policy/v1 `Eviction` body. (kube's `Api::evict` sends its delete
+    // options as `delete_options`, a key the API server does not read, so the grace would be lost.)
+    let eviction = Eviction {
+        metadata: ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: pods.namespace().map(str::to_owned),
+            ..Default::default()
+        },
+        delete_options: Some(DeleteOptions { grace_period_seconds: Some(grace_seconds.max(0)), ..Default::default() }),
+    };
+    match pods.create_subresource::<_, serde_json::Value>("eviction", name, &PostParams::default(), &eviction).await {
         Ok(_) => Ok(()),
         Err(e) if not_found(&e) => Ok(()),
         Err(source) => Err(Error::Object { action: "evicting", object: reference(pods, name), source }),
