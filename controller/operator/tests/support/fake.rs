@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use k8s_openapi::api::core::v1::{Node, NodeStatus, Pod};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -19,6 +20,9 @@ use tidepool_crds::{AcceleratorModel, InferenceService, SchedulingPolicy, Tenant
 /// Evictions seen: (namespace, pod, grace seconds).
 pub type Evictions = Arc<Mutex<Vec<(String, String, Option<i64>)>>>;
 
+/// Bindings done: (namespace, pod, when).
+pub type Bindings = Arc<Mutex<Vec<(String, String, Instant)>>>;
+
 fn status_ok() -> Value {
     json!({"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Success"})
 }
@@ -26,8 +30,16 @@ fn status_ok() -> Value {
 /// A fake API with Tidepool's kinds registered, their status subresources on, and binding and
 /// eviction routed.
 pub async fn client() -> (kube::Client, Evictions) {
+    let (client, evictions, _) = client_with_bind_log().await;
+    (client, evictions)
+}
+
+/// As [`client`], also logging when each pod was bound.
+pub async fn client_with_bind_log() -> (kube::Client, Evictions, Bindings) {
     let evictions: Evictions = Arc::default();
+    let bindings: Bindings = Arc::default();
     let seen = evictions.clone();
+    let bound = bindings.clone();
     let funcs = interceptor::Funcs::new().create(move |ctx| {
         let kind = ctx.object.get("kind").and_then(Value::as_str).unwrap_or_default();
         let name = ctx.object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
@@ -42,6 +54,7 @@ pub async fn client() -> (kube::Client, Evictions) {
                     None => spec.node_name = Some(node.to_owned()),
                 }
                 ctx.client.update(ctx.namespace, &pod, &PostParams::default())?;
+                bound.lock().unwrap().push((ctx.namespace.to_owned(), name.to_owned(), Instant::now()));
                 Ok(Some(status_ok()))
             }
             "Eviction" => {
@@ -63,7 +76,7 @@ pub async fn client() -> (kube::Client, Evictions) {
         .build()
         .await
         .unwrap();
-    (client, evictions)
+    (client, evictions, bindings)
 }
 
 /// A node with `count` devices as a vendor plugin publishes them: allocatable `resource` and the
