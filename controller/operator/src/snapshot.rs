@@ -384,3 +384,130 @@ fn add_allocations(s: &mut Snapshot, workloads: &mut [Workload], pods: &[Pod]) {
     }
     s.allocations = allocations;
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::api::core::v1::{NodeSpec, NodeStatus, PodSpec};
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    use tidepool_crds::manifests::{self, ApiObject};
+
+    use super::*;
+    use crate::inventory::InventoryDevice;
+
+    fn parse(yaml: &str) -> ApiObject {
+        manifests::parse(yaml, "t.yaml").unwrap().pop().unwrap()
+    }
+
+    fn objects() -> Objects {
+        let ApiObject::Tenant(t) = parse(
+            "apiVersion: tidepool.dev/v1alpha1\nkind: Tenant\nmetadata: {name: team}\nspec:\n  namespaces: [ns]\n  quotas: [{family: nvidia, nominal: 16}]\n  placement: {dedicatedNodeSelector: {pool: team}}\n",
+        ) else {
+            panic!()
+        };
+        let job = |name: &str, min: u32| {
+            let ApiObject::TrainingJob(j) = parse(&format!(
+                "apiVersion: tidepool.dev/v1alpha1\nkind: TrainingJob\nmetadata: {{name: {name}, namespace: ns, generation: 2}}\nspec:\n  workloadClass: llm-training\n  replicas: {{min: {min}}}\n  devicesPerReplica: 2\n  accelerators: [{{family: nvidia}}]\n  template: {{}}\n"
+            )) else {
+                panic!()
+            };
+            *j
+        };
+        let mut a100 = Node::default();
+        a100.metadata.name = Some("a".into());
+        a100.metadata.labels = Some([("nvidia.com/gpu.product".to_owned(), "NVIDIA-A100-SXM4-80GB".to_owned())].into());
+        a100.status = Some(NodeStatus {
+            allocatable: Some([("nvidia.com/gpu".to_owned(), Quantity("8".into()))].into()),
+            ..Default::default()
+        });
+        let mut cordoned = a100.clone();
+        cordoned.metadata.name = Some("b".into());
+        cordoned.metadata.labels.as_mut().unwrap().insert("pool".into(), "team".into());
+        cordoned.spec = Some(NodeSpec { unschedulable: Some(true), ..Default::default() });
+        let mut bare = Node::default();
+        bare.metadata.name = Some("agent-only".into());
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("run-0".into());
+        pod.metadata.namespace = Some("ns".into());
+        pod.metadata.labels = Some(BTreeMap::from([
+            (labels::WORKLOAD.to_owned(), "run".to_owned()),
+            (labels::KIND.to_owned(), "TrainingJob".to_owned()),
+            (labels::REPLICA.to_owned(), "0".to_owned()),
+        ]));
+        pod.metadata.annotations = Some(BTreeMap::from([(labels::DEVICES.to_owned(), "2,3".to_owned())]));
+        pod.spec = Some(PodSpec { node_name: Some("a".into()), ..Default::default() });
+        Objects {
+            nodes: vec![a100, cordoned, bare],
+            pods: vec![pod],
+            training_jobs: vec![job("run", 1), job("bad", 0)],
+            tenants: vec![t],
+            ..Default::default()
+        }
+    }
+
+    fn agent_inventory() -> NodeInventory {
+        NodeInventory {
+            node: "agent-only".into(),
+            devices: (0..4)
+                .map(|i| InventoryDevice {
+                    family: "nvidia".into(),
+                    model: "nvidia-h800".into(),
+                    id: format!("GPU-{i}"),
+                    healthy: i != 3,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn nodes_come_from_agents_or_vendor_plugins_with_dedication_and_cordons() {
+        let a = assemble("dc", &objects(), &[agent_inventory()], Seconds(0)).unwrap();
+        a.snapshot.check().unwrap();
+        let names: Vec<_> = a.snapshot.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "agent-only"]);
+        let agent = &a.snapshot.nodes[2];
+        assert_eq!(agent.devices.len(), 4);
+        assert_eq!(agent.devices[1].id, "GPU-1");
+        assert!(!agent.devices[3].healthy);
+        assert_eq!(a.snapshot.catalogue.models[agent.devices[0].model.ix()].name, "nvidia-h800");
+        assert!(!a.snapshot.nodes[1].schedulable, "cordoned");
+        assert_eq!(a.snapshot.nodes[1].dedicated_to, Some(engine::TenantId(0)));
+        assert_eq!(a.snapshot.nodes[0].dedicated_to, None);
+    }
+
+    #[test]
+    fn bound_pods_become_allocations_and_invalid_specs_are_left_out() {
+        let a = assemble("dc", &objects(), &[], Seconds(0)).unwrap();
+        assert_eq!(a.workloads.len(), 1);
+        assert_eq!(a.workloads[0].object.name(), "run");
+        assert_eq!(a.snapshot.allocations.len(), 1);
+        let al = &a.snapshot.allocations[0];
+        assert_eq!((al.node, al.devices.as_slice(), al.replica), (engine::NodeId(0), &[2u16, 3][..], 0));
+        assert_eq!(a.rejected.len(), 1);
+        assert_eq!(a.rejected[0].field, "spec.replicas.min");
+        assert!(a.rejected[0].message.starts_with("TrainingJob/ns/bad: "));
+    }
+
+    #[test]
+    fn a_spec_already_marked_invalid_at_its_generation_is_not_looked_at_again() {
+        let mut o = objects();
+        let bad = &mut o.training_jobs[1];
+        bad.status = Some(tidepool_crds::training_job::TrainingJobStatus {
+            observed_generation: Some(2),
+            conditions: vec![Condition {
+                type_: "Accepted".into(),
+                status: "False".into(),
+                reason: INVALID_SPEC.into(),
+                message: String::new(),
+                last_transition_time: Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+                observed_generation: None,
+            }],
+            ..Default::default()
+        });
+        assert!(assemble("dc", &o, &[], Seconds(0)).unwrap().rejected.is_empty());
+        o.training_jobs[1].metadata.generation = Some(3);
+        assert_eq!(assemble("dc", &o, &[], Seconds(0)).unwrap().rejected.len(), 1);
+    }
+}
