@@ -61,7 +61,8 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
         .collect();
 
     // 1. Evictions, whole gangs, with grace.
-    let evictions: Vec<(String, String, i64)> = plan
+    // Pods already terminating were evicted by an earlier pass: not again, and not counted again.
+    let evictions: Vec<(WorkloadId, String, String, i64)> = plan
         .preemptions
         .iter()
         .flat_map(|p| {
@@ -69,23 +70,26 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
             w.pods
                 .iter()
                 .filter(|pod| !pod.terminating)
-                .map(move |pod| (w.object.namespace(), pod.name.clone(), p.grace_seconds))
+                .map(move |pod| (p.victim, w.object.namespace(), pod.name.clone(), p.grace_seconds))
         })
         .collect();
-    let results: Vec<Result<(), Error>> = stream::iter(evictions)
-        .map(|(ns, name, grace)| {
+    let results: Vec<(WorkloadId, Result<(), Error>)> = stream::iter(evictions)
+        .map(|(victim, ns, name, grace)| {
             let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
-            async move { bind::evict(&pods, &name, grace).await }
+            async move { (victim, bind::evict(&pods, &name, grace).await) }
         })
         .buffer_unordered(ctx.config.concurrency.max(1))
         .collect()
         .await;
-    let mut evicted_ok: BTreeSet<WorkloadId> = victims.keys().copied().collect();
-    for r in results {
+    // Victims with a pod evicted now (their count of preemptions goes up by one).
+    let mut newly_evicted: BTreeSet<WorkloadId> = BTreeSet::new();
+    for (victim, r) in results {
         match r {
-            Ok(()) => out.evicted += 1,
+            Ok(()) => {
+                out.evicted += 1;
+                newly_evicted.insert(victim);
+            }
             Err(e) => {
-                evicted_ok.clear();
                 out.errors.push(e);
             }
         }
@@ -156,7 +160,8 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
             selection: selections.get(&id).map(|s| selection(a, s)),
             pending_reason,
             cost_per_hour: cost(a, mine),
-            preempted: victims.get(&id).filter(|_| evicted_ok.contains(&id)).cloned(),
+            preempted: victims.get(&id).cloned(),
+            newly_preempted: newly_evicted.contains(&id),
         };
         let want = status::desired(&w.object, &outcome, now);
         if status::differs(&w.object, &want) {

@@ -27,6 +27,9 @@ pub struct Outcome {
     pub cost_per_hour: Option<String>,
     /// Evicted this pass, with why.
     pub preempted: Option<String>,
+    /// Whether its pods were evicted by this pass (and not already terminating from an earlier
+    /// one): the count of preemptions goes up once per preemption, however many passes it takes.
+    pub newly_preempted: bool,
 }
 
 fn condition(type_: &str, ok: bool, reason: &str, message: &str, now: &Time, old: &[Condition]) -> Condition {
@@ -89,8 +92,7 @@ pub fn desired(object: &Object, outcome: &Outcome, now: &Time) -> Value {
         conditions.push(condition("Preempted", true, "Preempted", why, now, &old));
     }
     let selection = outcome.selection.as_ref().map(|s| json!(s)).or_else(|| cur.get("selection").cloned());
-    let preemptions =
-        cur.get("preemptions").and_then(Value::as_u64).unwrap_or(0) + u64::from(outcome.preempted.is_some());
+    let preemptions = cur.get("preemptions").and_then(Value::as_u64).unwrap_or(0) + u64::from(outcome.newly_preempted);
     let mut status = json!({
         "phase": phase,
         "conditions": conditions,
@@ -192,6 +194,24 @@ mod tests {
         let again = desired(&Object::Training(stored.clone()), &outcome, &later);
         assert!(!differs(&Object::Training(stored), &again), "{again}");
         assert_eq!(again["conditions"][0]["lastTransitionTime"], want["conditions"][0]["lastTransitionTime"]);
+    }
+
+    #[test]
+    fn a_preemption_is_counted_once_across_passes() {
+        let outcome = Outcome {
+            replicas_min: 2,
+            preempted: Some("preempted with 120s notice".into()),
+            newly_preempted: true,
+            ..Default::default()
+        };
+        let mut j = job();
+        let first = desired(&Object::Training(j.clone()), &outcome, &now());
+        assert_eq!((first["phase"].as_str(), first["preemptions"].as_u64()), (Some("Preempted"), Some(1)));
+        j.status = Some(serde_json::from_value(first).unwrap());
+        let still_stopping = Outcome { newly_preempted: false, ..outcome };
+        let second = desired(&Object::Training(j.clone()), &still_stopping, &now());
+        assert_eq!(second["preemptions"], 1);
+        assert!(!differs(&Object::Training(j), &second));
     }
 
     #[test]
