@@ -230,3 +230,24 @@ async fn an_invalid_spec_gets_a_condition_naming_the_field_until_its_generation_
     reconcile_once(&ctx, &[]).await.unwrap();
     assert_eq!(job_status(&client, "team-ns", "bad").await.phase, tidepool_crds::training_job::TrainingPhase::Running);
 }
+
+#[tokio::test]
+async fn a_pod_bound_elsewhere_by_someone_else_is_reported_by_name_and_field() {
+    let (client, _) = small_cluster(2).await;
+    create(&client, small_job("solo", 0, "")).await;
+    // Someone else's pod with the name Tidepool would give replica 0, already on a node.
+    let api = Api::<k8s_openapi::api::core::v1::Pod>::namespaced(client.clone(), "team-ns");
+    let mut squatter = k8s_openapi::api::core::v1::Pod::default();
+    squatter.metadata.name = Some("solo-0".into());
+    squatter.spec = Some(k8s_openapi::api::core::v1::PodSpec {
+        node_name: Some("elsewhere".into()),
+        containers: vec![Default::default()],
+        ..Default::default()
+    });
+    api.create(&PostParams::default(), &squatter).await.unwrap();
+    let (ctx, _) = context(&client, "dc");
+    let r = reconcile_once(&ctx, &[]).await.unwrap();
+    let msg = r.applied.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    assert!(msg.contains("Pod/team-ns/solo-0: spec.nodeName: already bound to elsewhere"), "{msg}");
+    assert_ne!(job_status(&client, "team-ns", "solo").await.phase, tidepool_crds::training_job::TrainingPhase::Running);
+}
