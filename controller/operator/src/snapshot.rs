@@ -191,12 +191,17 @@ pub fn assemble(
 
     let mut workloads = Vec::new();
     let mut rejected = Vec::new();
-    let listed = objects
+    // Oldest first (then by namespace and name): the engine breaks ties by index, so the order of
+    // the API's list must not decide who goes first.
+    let mut listed: Vec<Object> = objects
         .training_jobs
         .iter()
         .cloned()
         .map(Object::Training)
-        .chain(objects.inference_services.iter().cloned().map(Object::Inference));
+        .chain(objects.inference_services.iter().cloned().map(Object::Inference))
+        .collect();
+    listed
+        .sort_by_cached_key(|o| (o.meta().creation_timestamp.as_ref().map(|t| t.0), o.namespace(), o.name(), o.kind()));
     for object in listed {
         if object.rejected_at_this_generation() {
             continue;
@@ -246,7 +251,9 @@ fn add_nodes(
 ) {
     let reported: BTreeMap<&str, &NodeInventory> = inventories.iter().map(|i| (i.node.as_str(), i)).collect();
     let mut groups: BTreeMap<String, engine::GroupId> = BTreeMap::new();
-    for node in &objects.nodes {
+    let mut nodes: Vec<&Node> = objects.nodes.iter().collect();
+    nodes.sort_by_key(|n| n.metadata.name.as_deref());
+    for node in nodes {
         let name = node.name_any();
         let derived;
         let inv = match reported.get(name.as_str()) {
@@ -466,14 +473,14 @@ mod tests {
         let a = assemble("dc", &objects(), &[agent_inventory()], Seconds(0)).unwrap();
         a.snapshot.check().unwrap();
         let names: Vec<_> = a.snapshot.nodes.iter().map(|n| n.name.as_str()).collect();
-        assert_eq!(names, ["a", "b", "agent-only"]);
-        let agent = &a.snapshot.nodes[2];
+        assert_eq!(names, ["a", "agent-only", "b"], "by name, whatever the list order");
+        let agent = &a.snapshot.nodes[1];
         assert_eq!(agent.devices.len(), 4);
         assert_eq!(agent.devices[1].id, "GPU-1");
         assert!(!agent.devices[3].healthy);
         assert_eq!(a.snapshot.catalogue.models[agent.devices[0].model.ix()].name, "nvidia-h800");
-        assert!(!a.snapshot.nodes[1].schedulable, "cordoned");
-        assert_eq!(a.snapshot.nodes[1].dedicated_to, Some(engine::TenantId(0)));
+        assert!(!a.snapshot.nodes[2].schedulable, "cordoned");
+        assert_eq!(a.snapshot.nodes[2].dedicated_to, Some(engine::TenantId(0)));
         assert_eq!(a.snapshot.nodes[0].dedicated_to, None);
     }
 
