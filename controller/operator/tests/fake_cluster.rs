@@ -175,7 +175,8 @@ async fn a_job_over_quota_waits_with_a_reason() {
     assert_eq!(running, 1, "quota of 8 devices admits one 8-device job: {phases:?}");
     let waiting = phases.iter().find(|s| s.phase == Pending).unwrap();
     let reason = waiting.pending_reason.clone().unwrap();
-    assert!(reason.contains("team") || reason.contains("quota"), "{reason}");
+    assert!(reason.contains("tenant team has 8 nvidia devices in use"), "{reason}");
+    assert_eq!(phases[0].phase, Running, "the older (then first by name) runs");
     assert_eq!(pods(&client).await.len(), 1, "free nodes are not used beyond quota");
 }
 
