@@ -40,6 +40,10 @@ impl TlsFiles {
     /// Reads the files into tonic's client TLS config. Certificates are parsed when dialing, so
     /// a malformed PEM shows up as a connection error then.
     pub fn client_config(&self) -> Result<ClientTlsConfig, TlsError> {
+        // rustls picks its crypto from crate features only when exactly one is enabled; a build
+        // that links aws-lc-rs too (a workspace build with other crates' test dependencies) has
+        // two, so name ring, the provider tonic is built with. Installing twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut config = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read("CA", &self.ca)?));
         if let Some((cert, key)) = &self.client_identity {
             config = config.identity(Identity::from_pem(read("client certificate", cert)?, read("client key", key)?));

@@ -101,6 +101,7 @@ impl TestController {
                 let incoming = TcpListenerStream::new(tokio::net::TcpListener::from_std(listener).unwrap());
                 let mut server = Server::builder();
                 if let Some(tls) = tls {
+                    let _ = rustls::crypto::ring::default_provider().install_default();
                     server = server.tls_config(tls).unwrap();
                 }
                 tokio::select! {

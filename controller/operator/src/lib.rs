@@ -1,12 +1,32 @@
-//! Tidepool's operator: everything around the engine that talks to the outside world.
+//! Tidepool's Kubernetes operator: one reconcile pass lists the cluster, assembles the engine's
+//! snapshot, runs `tidepool_engine::schedule`, and applies the plan — pods created from workload
+//! templates, bound through `pods/binding`, victims evicted with their grace period, and workload
+//! status written with server-side apply under one field manager.
 //!
 //! - [`agents`]: the `tidepool.agent.v1.AgentService` gRPC server node agents stream to, and the
 //!   registry of node inventories it keeps (stale nodes' devices marked unavailable).
 //! - [`telemetry`]: the operator's metrics (Prometheus text exposition) and the HTTP server for
 //!   `/metrics`, `/healthz` and `/readyz`.
 //!
-//! This crate does not decide placement: the engine (`tidepool-engine`) does, on snapshots built
-//! here.
+//! What it does not do (yet): watch streams and reflectors (each pass lists), leader election,
+//! finalizers, metering. Placement is decided by the engine (`tidepool-engine`), not here.
 
 pub mod agents;
+pub mod applier;
+pub mod bind;
+pub mod clock;
+pub mod context;
+pub mod error;
+pub mod inventory;
+pub mod labels;
+pub mod pods;
+pub mod reconcile;
+pub mod snapshot;
+pub mod status;
 pub mod telemetry;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use context::Context;
+pub use error::Error;
+pub use inventory::{InventoryDevice, NodeInventory};
+pub use reconcile::{PassReport, reconcile_once};

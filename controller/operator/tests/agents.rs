@@ -2,12 +2,12 @@
 //! plaintext gRPC on loopback: inventory, health, staleness, reconnection, configuration, and
 //! refusals of streams that break the protocol.
 
-mod support;
+mod peers;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use support::{Controller, NODE, RunningAgent, eventually, nvidia, write_inventory};
+use peers::{Controller, NODE, RunningAgent, eventually, nvidia, write_inventory};
 use tidepool_controller::agents::clock::ManualClock;
 use tidepool_controller::agents::{Clock, SystemClock, Transport};
 use tidepool_crds::Family;

@@ -2,12 +2,12 @@
 //! (`agent/tests/certs`): the real agent with its client certificate gets through; without one,
 //! or expecting another server name, it does not.
 
-mod support;
+mod peers;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use support::{Controller, NODE, RunningAgent, cert, eventually, nvidia, write_inventory};
+use peers::{Controller, NODE, RunningAgent, cert, eventually, nvidia, write_inventory};
 use tidepool_agent::report::tls::TlsFiles as AgentTls;
 use tidepool_controller::agents::server::serve;
 use tidepool_controller::agents::{AgentStreams, Registry, ServerConfig, SystemClock, TlsFiles, Transport};

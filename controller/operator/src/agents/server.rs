@@ -107,6 +107,10 @@ pub async fn serve(
         .tcp_nodelay(true);
     let tls = match &config.transport {
         Transport::Tls(files) => {
+            // rustls picks its crypto from crate features only when exactly one is enabled; a
+            // build that also links aws-lc-rs (the fake API's test dependencies do) has two, so
+            // name ring, the provider tonic is built with. Installing twice is harmless.
+            let _ = rustls::crypto::ring::default_provider().install_default();
             server = server.tls_config(files.server_config()?)?;
             if files.client_ca.is_some() { "mutual TLS" } else { "TLS" }
         }

@@ -1,152 +1,99 @@
-//! Real peers for the controller's tests: the `tidepool-agent` daemon with the `fake` backend
-//! (inventory files written here), the controller's agent server on `127.0.0.1:0`, and polling.
+//! Shared test support: the fake API and helpers to submit objects.
 
-// Test code: each test binary uses a different part of it, and a failed setup should panic.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used)]
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+pub mod fake;
+
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use serde_json::{Value, json};
-use tidepool_agent::backend::Source;
-use tidepool_agent::backend::fake::FakeBackend;
-use tidepool_agent::clock::SystemClock as AgentClock;
-use tidepool_agent::daemon::Agent;
-use tidepool_agent::plugin::naming::{Naming, NamingMode};
-use tidepool_agent::report::session::Identity;
-use tidepool_agent::report::tls::TlsFiles as AgentTls;
-use tidepool_agent::report::{Reporter, ReporterConfig};
-use tidepool_agent::sampler::Sampler;
-use tidepool_agent::settings::Settings;
-use tidepool_agent::shutdown::{self, ShutdownTrigger};
-use tidepool_controller::agents::{AgentStreams, Clock, Registry, ServerConfig, Transport, serve};
-use tidepool_crds::Catalogue;
-use tokio::task::JoinHandle;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
+use tidepool_controller::context::{Config, Context};
+use tidepool_controller::{ManualClock, labels};
+use tidepool_crds::manifests::{self, ApiObject};
+use tidepool_crds::{InferenceService, Tenant, TrainingJob};
 
-/// The node name test agents report.
-pub const NODE: &str = "node-test-1";
-
-/// A file in the agent crate's test PKI (`agent/tests/certs`).
-pub fn cert(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../agent/tests/certs").join(name)
+/// The objects of `examples/group-cloud/`.
+pub fn group_cloud() -> Vec<ApiObject> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/group-cloud");
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files.iter().flat_map(|f| manifests::read_file(f).unwrap()).collect()
 }
 
-/// `count` NVIDIA H100s with uuids `GPU-<i>`, all peers of each other.
-pub fn nvidia(count: u32) -> Vec<Value> {
-    (0..count)
-        .map(|i| {
-            let peers: Vec<u32> = (0..count).filter(|&p| p != i).collect();
-            json!({
-                "family": "nvidia", "index": i, "uuid": format!("GPU-{i}"), "product_name": "NVIDIA H100",
-                "memory_mib": 81920, "memory_used_mib": 1024, "utilisation_percent": 10 + i, "peers": peers,
-            })
-        })
-        .collect()
-}
+/// The fake registers every custom kind as namespaced (it cannot tell a CRD's scope), so
+/// cluster-scoped kinds (Tenant, SchedulingPolicy) are stored in this namespace; the controller
+/// lists them across all namespaces, which finds them either way.
+pub const CLUSTER_SCOPED: &str = "tidepool-cluster-scoped";
 
-/// Writes `devices` as a fake-backend inventory file, atomically.
-pub fn write_inventory(path: &Path, devices: &[Value]) {
-    let staging = path.with_extension("tmp");
-    std::fs::write(&staging, serde_json::to_vec_pretty(&json!({ "devices": devices })).unwrap()).unwrap();
-    std::fs::rename(&staging, path).unwrap();
-}
-
-/// A running controller agent server.
-pub struct Controller {
-    /// Its address.
-    pub addr: SocketAddr,
-    /// Its registry.
-    pub registry: Arc<Registry>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl Controller {
-    /// Serves on `127.0.0.1:0` with `transport`, nodes going stale after `timeout`, times from `clock`.
-    pub async fn start(transport: Transport, timeout: Duration, clock: Arc<dyn Clock>) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let registry = Arc::new(Registry::new(timeout));
-        let streams = AgentStreams::new(Arc::clone(&registry), clock);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let config = ServerConfig::new(transport);
-        let task = tokio::spawn(async move {
-            serve(listener, streams, &config, async {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("the agent server runs");
-        });
-        Controller { addr, registry, stop: Some(stop), task: Some(task) }
-    }
-
-    /// Stops serving and waits for the server to end.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.unwrap();
+/// Creates `objects` in the API.
+pub async fn submit(client: &kube::Client, objects: Vec<ApiObject>) {
+    let pp = PostParams::default();
+    for o in objects {
+        match o {
+            ApiObject::Tenant(t) => create_cluster_scoped(client, &t).await,
+            ApiObject::SchedulingPolicy(p) => create_cluster_scoped(client, &p).await,
+            ApiObject::TrainingJob(j) => {
+                let ns = j.metadata.namespace.clone().unwrap();
+                drop(Api::<TrainingJob>::namespaced(client.clone(), &ns).create(&pp, &j).await.unwrap())
+            }
+            ApiObject::InferenceService(s) => {
+                let ns = s.metadata.namespace.clone().unwrap();
+                drop(Api::<InferenceService>::namespaced(client.clone(), &ns).create(&pp, &s).await.unwrap())
+            }
+            ApiObject::AcceleratorModel(_) => {}
         }
     }
 }
 
-/// A running agent.
-pub struct RunningAgent {
-    trigger: ShutdownTrigger,
-    task: JoinHandle<()>,
+async fn create_cluster_scoped<K>(client: &kube::Client, object: &K)
+where
+    K: kube::Resource<DynamicType = ()> + serde::Serialize,
+{
+    let resource = ApiResource::erase::<K>(&());
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), CLUSTER_SCOPED, &resource);
+    let dynamic: DynamicObject = serde_json::from_value(serde_json::to_value(object).unwrap()).unwrap();
+    api.create(&PostParams::default(), &dynamic).await.unwrap();
 }
 
-impl RunningAgent {
-    /// Starts an agent reading `inventory` every `sampling`, reporting to `address`.
-    pub fn start(inventory: &Path, address: String, tls: Option<AgentTls>, sampling: Duration) -> Self {
-        let catalogue = Catalogue::builtin();
-        let backend = FakeBackend::new(Source::File(inventory.to_owned()), catalogue.clone());
-        let reporter = Reporter::new(ReporterConfig {
-            address,
-            tls,
-            identity: Identity {
-                node_name: NODE.into(),
-                agent_version: "0.1.0-test".into(),
-                backends: vec!["fake".into()],
-            },
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(400),
-            connect_timeout: Duration::from_secs(2),
-            jitter_seed: 1,
-            naming: None,
-        })
-        .unwrap();
-        let agent = Agent {
-            sampler: Sampler::new(vec![Box::new(backend)], Arc::new(AgentClock)),
-            settings: Settings::new(sampling).unwrap(),
-            naming: Arc::new(Naming::new(NamingMode::Vendor, catalogue)),
-            plugins: None,
-            reporter: Some(reporter),
-        };
-        let (trigger, stop) = shutdown::channel();
-        RunningAgent { trigger, task: tokio::spawn(agent.run(stop)) }
-    }
-
-    /// Shuts the agent down (it closes its stream) and waits for it.
-    pub async fn stop(self) {
-        self.trigger.trigger();
-        self.task.await.unwrap();
+/// Creates nodes.
+pub async fn add_nodes(client: &kube::Client, nodes: Vec<Node>) {
+    let api = Api::<Node>::all(client.clone());
+    for n in nodes {
+        api.create(&PostParams::default(), &n).await.unwrap();
     }
 }
 
-/// Polls `check` every 20 ms until it is true or `timeout` passes; whether it became true.
-pub async fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if check() {
-            return true;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+/// A context for cluster `cluster` on the fake API, with a manual clock.
+pub fn context(client: &kube::Client, cluster: &str) -> (Context, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(Timestamp::now()));
+    let ctx = Context {
+        client: client.clone(),
+        clock: clock.clone(),
+        config: Config { cluster: cluster.into(), concurrency: 16 },
+    };
+    (ctx, clock)
+}
+
+/// Tidepool's pods.
+pub async fn pods(client: &kube::Client) -> Vec<Pod> {
+    Api::<Pod>::all(client.clone()).list(&ListParams::default().labels(labels::WORKLOAD)).await.unwrap().items
+}
+
+/// A training job from YAML.
+pub fn job(yaml: &str) -> TrainingJob {
+    match manifests::parse(yaml, "test.yaml").unwrap().pop().unwrap() {
+        ApiObject::TrainingJob(j) => *j,
+        other => panic!("not a TrainingJob: {other:?}"),
+    }
+}
+
+/// A training job from YAML.
+pub fn tenant(yaml: &str) -> Tenant {
+    match manifests::parse(yaml, "test.yaml").unwrap().pop().unwrap() {
+        ApiObject::Tenant(t) => t,
+        other => panic!("not a Tenant: {other:?}"),
     }
 }

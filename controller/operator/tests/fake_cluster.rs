@@ -1,0 +1,254 @@
+//! The controller against the in-memory API: the example group cloud placed on nodes published
+//! by vendor plugins, idempotence across passes and restarts, quota, preemption with grace, and
+//! invalid specs.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use kube::ResourceExt;
+use kube::api::{Api, PostParams};
+use support::fake::model_node;
+use support::*;
+use tidepool_controller::{labels, reconcile_once};
+use tidepool_crds::manifests::ApiObject;
+use tidepool_crds::{InferenceService, TrainingJob};
+
+async fn job_status(client: &kube::Client, ns: &str, name: &str) -> tidepool_crds::training_job::TrainingJobStatus {
+    Api::<TrainingJob>::namespaced(client.clone(), ns).get(name).await.unwrap().status.unwrap()
+}
+
+fn bank_fleet() -> Vec<k8s_openapi::api::core::v1::Node> {
+    let mut nodes: Vec<_> = (0..4)
+        .map(|i| model_node(&format!("h800-{i}"), "nvidia-h800", &[("tidepool.dev/dedicated-tenant", "bank-risk")]))
+        .collect();
+    nodes.extend((0..2).map(|i| model_node(&format!("h20-{i}"), "nvidia-h20", &[])));
+    nodes
+}
+
+#[tokio::test]
+async fn the_group_cloud_is_bound_to_the_right_nodes_and_devices_with_statuses() {
+    let (client, _) = fake::client().await;
+    submit(&client, group_cloud()).await;
+    add_nodes(&client, bank_fleet()).await;
+    let (ctx, _) = context(&client, "sh-bank-dc");
+
+    let report = reconcile_once(&ctx, &[]).await.unwrap();
+    assert!(report.applied.errors.is_empty(), "{:?}", report.applied.errors);
+
+    let pods = pods(&client).await;
+    let of = |w: &str| pods.iter().filter(|p| p.labels()[labels::WORKLOAD] == w).collect::<Vec<_>>();
+    let risk = of("credit-risk-llm-sft");
+    assert!(risk.len() >= 2, "gang of 2 at least: {}", risk.len());
+    let mut devices = std::collections::BTreeSet::new();
+    for p in &risk {
+        let node = p.spec.as_ref().unwrap().node_name.clone().unwrap();
+        assert!(node.starts_with("h800-"), "bank-risk is dedicated to its H800 nodes, got {node}");
+        assert_eq!(p.labels()[labels::TENANT], "bank-risk");
+        assert_eq!(p.spec.as_ref().unwrap().scheduler_name.as_deref(), Some("tidepool"));
+        assert_eq!(p.owner_references()[0].kind, "TrainingJob");
+        let ids = &p.annotations()[labels::DEVICES];
+        assert_eq!(ids.split(',').count(), 8);
+        for id in ids.split(',') {
+            assert!(devices.insert(format!("{node}/{id}")), "device {node}/{id} given twice");
+        }
+    }
+    let chat = of("cs-chatbot");
+    assert!(chat.len() >= 2);
+    assert!(chat.iter().all(|p| p.spec.as_ref().unwrap().node_name.as_deref().unwrap().starts_with("h20-")));
+
+    let st = job_status(&client, "bank-risk-models", "credit-risk-llm-sft").await;
+    assert_eq!(st.phase, tidepool_crds::training_job::TrainingPhase::Running);
+    let placement = st.placement.unwrap();
+    assert_eq!(placement.cluster.as_deref(), Some("sh-bank-dc"));
+    assert_eq!(placement.model.as_deref(), Some("nvidia-h800"));
+    assert_eq!(placement.devices.len(), risk.len() * 8);
+    assert!(st.selection.is_some_and(|s| s.model == "nvidia-h800" && !s.reason.is_empty()));
+    assert!(st.cost_per_hour.is_some());
+
+    // The insurer's job may not run in the bank's data centre: it waits, saying why.
+    let claims = job_status(&client, "insurer-claims-ai", "claims-doc-vit").await;
+    assert_eq!(claims.phase, tidepool_crds::training_job::TrainingPhase::Pending);
+    assert!(!claims.pending_reason.unwrap_or_default().is_empty());
+    let svc = Api::<InferenceService>::namespaced(client.clone(), "bank-chatbot").get("cs-chatbot").await.unwrap();
+    assert!(svc.status.unwrap().ready_replicas >= 2);
+}
+
+#[tokio::test]
+async fn passes_repeated_and_after_a_restart_create_no_duplicates() {
+    let (client, _) = fake::client().await;
+    submit(&client, group_cloud()).await;
+    add_nodes(&client, bank_fleet()).await;
+    let (ctx, _) = context(&client, "sh-bank-dc");
+    let first = reconcile_once(&ctx, &[]).await.unwrap();
+    assert!(first.applied.created > 0);
+    let before: Vec<_> = pods(&client).await.iter().map(|p| (p.name_any(), p.uid())).collect();
+
+    let second = reconcile_once(&ctx, &[]).await.unwrap();
+    assert_eq!((second.applied.created, second.applied.statuses), (0, 0), "{second:?}");
+    // A fresh controller (a restart) on the same API.
+    let (restarted, _) = context(&client, "sh-bank-dc");
+    let third = reconcile_once(&restarted, &[]).await.unwrap();
+    assert_eq!(third.applied.created, 0, "{third:?}");
+    let after: Vec<_> = pods(&client).await.iter().map(|p| (p.name_any(), p.uid())).collect();
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_pod_created_but_not_bound_before_a_crash_is_bound_not_duplicated() {
+    let (client, _) = fake::client().await;
+    submit(&client, group_cloud()).await;
+    add_nodes(&client, bank_fleet()).await;
+    let (ctx, _) = context(&client, "sh-bank-dc");
+    reconcile_once(&ctx, &[]).await.unwrap();
+    // Simulate a crash between create and bind: recreate one pod unbound.
+    let api = Api::<k8s_openapi::api::core::v1::Pod>::namespaced(client.clone(), "bank-chatbot");
+    let mut pod = api.get("cs-chatbot-0").await.unwrap();
+    api.delete("cs-chatbot-0", &Default::default()).await.unwrap();
+    pod.metadata.resource_version = None;
+    pod.metadata.uid = None;
+    pod.spec.as_mut().unwrap().node_name = None;
+    api.create(&PostParams::default(), &pod).await.unwrap();
+
+    let (restarted, _) = context(&client, "sh-bank-dc");
+    let r = reconcile_once(&restarted, &[]).await.unwrap();
+    assert!(r.applied.errors.is_empty(), "{:?}", r.applied.errors);
+    let pods = pods(&client).await;
+    let chat: Vec<_> = pods.iter().filter(|p| p.labels()[labels::WORKLOAD] == "cs-chatbot").collect();
+    assert!(chat.iter().all(|p| p.spec.as_ref().unwrap().node_name.is_some()));
+    let mut names: Vec<_> = chat.iter().map(|p| p.name_any()).collect();
+    names.dedup();
+    assert_eq!(names.len(), chat.len());
+}
+
+const TENANT: &str = r#"
+apiVersion: tidepool.dev/v1alpha1
+kind: Tenant
+metadata: {name: team}
+spec:
+  namespaces: [team-ns]
+  quotas: [{family: nvidia, nominal: 8, borrowingLimit: 0}]
+"#;
+
+fn small_job(name: &str, priority: i32, extra: &str) -> TrainingJob {
+    job(&format!(
+        r#"
+apiVersion: tidepool.dev/v1alpha1
+kind: TrainingJob
+metadata: {{name: {name}, namespace: team-ns}}
+spec:
+  workloadClass: llm-training
+  replicas: {{min: 1}}
+  devicesPerReplica: 8
+  accelerators: [{{model: nvidia-a100-80g}}]
+  priority: {priority}
+  template: {{spec: {{containers: [{{name: main, image: trainer:1}}]}}}}
+{extra}"#
+    ))
+}
+
+async fn small_cluster(nodes: usize) -> (kube::Client, fake::Evictions) {
+    let (client, evictions) = fake::client().await;
+    let policy = group_cloud().into_iter().filter(|o| matches!(o, ApiObject::SchedulingPolicy(_))).collect();
+    submit(&client, policy).await;
+    submit(&client, vec![ApiObject::Tenant(tenant(TENANT))]).await;
+    add_nodes(&client, (0..nodes).map(|i| model_node(&format!("a100-{i}"), "nvidia-a100-80g", &[])).collect()).await;
+    (client, evictions)
+}
+
+async fn create(client: &kube::Client, j: TrainingJob) {
+    Api::<TrainingJob>::namespaced(client.clone(), "team-ns").create(&PostParams::default(), &j).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_job_over_quota_waits_with_a_reason() {
+    let (client, _) = small_cluster(2).await;
+    create(&client, small_job("first", 0, "")).await;
+    create(&client, small_job("second", 0, "")).await;
+    let (ctx, clock) = context(&client, "dc");
+    reconcile_once(&ctx, &[]).await.unwrap();
+    clock.advance(10);
+    reconcile_once(&ctx, &[]).await.unwrap();
+    let phases = [job_status(&client, "team-ns", "first").await, job_status(&client, "team-ns", "second").await];
+    use tidepool_crds::training_job::TrainingPhase::*;
+    let running = phases.iter().filter(|s| s.phase == Running).count();
+    assert_eq!(running, 1, "quota of 8 devices admits one 8-device job: {phases:?}");
+    let waiting = phases.iter().find(|s| s.phase == Pending).unwrap();
+    let reason = waiting.pending_reason.clone().unwrap();
+    assert!(reason.contains("tenant team has 8 nvidia devices in use"), "{reason}");
+    assert_eq!(phases[0].phase, Running, "the older (then first by name) runs");
+    assert_eq!(pods(&client).await.len(), 1, "free nodes are not used beyond quota");
+}
+
+#[tokio::test]
+async fn a_high_priority_job_preempts_a_lower_one_with_its_grace_period() {
+    let (client, evictions) = small_cluster(1).await;
+    let checkpoint = "  checkpoint: {intervalSeconds: 1800, gracePeriodSeconds: 120}\n";
+    create(&client, small_job("low", 0, checkpoint)).await;
+    let (ctx, clock) = context(&client, "dc");
+    reconcile_once(&ctx, &[]).await.unwrap();
+    assert_eq!(pods(&client).await[0].name_any(), "low-0");
+
+    create(&client, small_job("high", 500, "")).await;
+    clock.advance(60);
+    let r = reconcile_once(&ctx, &[]).await.unwrap();
+    assert_eq!(r.applied.evicted, 1, "{r:?}");
+    assert_eq!(evictions.lock().unwrap().as_slice(), [("team-ns".to_owned(), "low-0".to_owned(), Some(120))]);
+    let low = job_status(&client, "team-ns", "low").await;
+    assert_eq!(low.phase, tidepool_crds::training_job::TrainingPhase::Preempted);
+    assert_eq!(low.preemptions, 1);
+
+    clock.advance(120);
+    reconcile_once(&ctx, &[]).await.unwrap();
+    let names: Vec<_> = pods(&client).await.iter().map(|p| p.name_any()).collect();
+    assert_eq!(names, ["high-0"]);
+    assert_eq!(job_status(&client, "team-ns", "high").await.phase, tidepool_crds::training_job::TrainingPhase::Running);
+}
+
+#[tokio::test]
+async fn an_invalid_spec_gets_a_condition_naming_the_field_until_its_generation_changes() {
+    let (client, _) = small_cluster(1).await;
+    let mut bad = small_job("bad", 0, "  checkpoint: {intervalSeconds: 600, gracePeriodSeconds: 900}\n");
+    bad.spec.replicas.min = 1;
+    create(&client, bad).await;
+    let (ctx, _) = context(&client, "dc");
+    reconcile_once(&ctx, &[]).await.unwrap();
+    let st = job_status(&client, "team-ns", "bad").await;
+    let accepted = st.conditions.iter().find(|c| c.type_ == "Accepted").unwrap();
+    assert_eq!((accepted.status.as_str(), accepted.reason.as_str()), ("False", "InvalidSpec"));
+    assert!(accepted.message.contains("spec.checkpoint.gracePeriodSeconds"), "{}", accepted.message);
+    assert!(pods(&client).await.is_empty());
+
+    let again = reconcile_once(&ctx, &[]).await.unwrap();
+    assert_eq!(again.workloads, 0);
+    assert_eq!(again.applied.statuses, 0, "not looked at again at the same generation");
+
+    // A fixed spec is a new generation: it runs.
+    let api = Api::<TrainingJob>::namespaced(client.clone(), "team-ns");
+    let mut fixed = api.get("bad").await.unwrap();
+    fixed.spec.checkpoint.as_mut().unwrap().grace_period_seconds = 60;
+    api.replace("bad", &PostParams::default(), &fixed).await.unwrap();
+    reconcile_once(&ctx, &[]).await.unwrap();
+    assert_eq!(job_status(&client, "team-ns", "bad").await.phase, tidepool_crds::training_job::TrainingPhase::Running);
+}
+
+#[tokio::test]
+async fn a_pod_bound_elsewhere_by_someone_else_is_reported_by_name_and_field() {
+    let (client, _) = small_cluster(2).await;
+    create(&client, small_job("solo", 0, "")).await;
+    // Someone else's pod with the name Tidepool would give replica 0, already on a node.
+    let api = Api::<k8s_openapi::api::core::v1::Pod>::namespaced(client.clone(), "team-ns");
+    let mut squatter = k8s_openapi::api::core::v1::Pod::default();
+    squatter.metadata.name = Some("solo-0".into());
+    squatter.spec = Some(k8s_openapi::api::core::v1::PodSpec {
+        node_name: Some("elsewhere".into()),
+        containers: vec![Default::default()],
+        ..Default::default()
+    });
+    api.create(&PostParams::default(), &squatter).await.unwrap();
+    let (ctx, _) = context(&client, "dc");
+    let r = reconcile_once(&ctx, &[]).await.unwrap();
+    let msg = r.applied.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    assert!(msg.contains("Pod/team-ns/solo-0: spec.nodeName: already bound to elsewhere"), "{msg}");
+    assert_ne!(job_status(&client, "team-ns", "solo").await.phase, tidepool_crds::training_job::TrainingPhase::Running);
+}
