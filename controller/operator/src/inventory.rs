@@ -30,6 +30,24 @@ pub struct NodeInventory {
     pub devices: Vec<InventoryDevice>,
 }
 
+impl From<&crate::agents::NodeInventory> for NodeInventory {
+    /// What an agent reported, in device-id order; a stale node's devices are all unavailable.
+    fn from(report: &crate::agents::NodeInventory) -> Self {
+        let mut devices: Vec<InventoryDevice> = report
+            .devices
+            .iter()
+            .map(|device| InventoryDevice {
+                family: device.family.as_str().to_owned(),
+                model: device.model.clone(),
+                id: device.id.clone(),
+                healthy: device.healthy && !report.stale,
+            })
+            .collect();
+        devices.sort_by(|a, b| a.id.cmp(&b.id));
+        NodeInventory { node: report.node.clone(), devices }
+    }
+}
+
 /// The inventory a vendor device plugin publishes for `node`: the first catalogue model whose
 /// resource name is in the node's allocatable and whose node labels the node carries. Models
 /// with labels win over models without, so a shared resource name (`nvidia.com/gpu`) resolves to
@@ -79,6 +97,28 @@ mod tests {
 
     use k8s_openapi::api::core::v1::NodeStatus;
     use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+    #[test]
+    fn an_agent_report_becomes_an_inventory_and_a_stale_node_has_nothing_usable() {
+        let device = |id: &str, healthy: bool| crate::agents::InventoryDevice {
+            family: tidepool_crds::Family::Ascend,
+            model: "ascend-910b".into(),
+            id: id.into(),
+            healthy,
+            reason: None,
+        };
+        let mut report = crate::agents::NodeInventory {
+            node: "n1".into(),
+            devices: vec![device("ascend-1", false), device("ascend-0", true)],
+            stale: false,
+        };
+        let inventory = NodeInventory::from(&report);
+        let seen: Vec<(&str, &str, bool)> =
+            inventory.devices.iter().map(|d| (d.family.as_str(), d.id.as_str(), d.healthy)).collect();
+        assert_eq!(seen, [("ascend", "ascend-0", true), ("ascend", "ascend-1", false)]);
+        report.stale = true;
+        assert!(NodeInventory::from(&report).devices.iter().all(|d| !d.healthy));
+    }
 
     use super::*;
 

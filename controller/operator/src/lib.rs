@@ -16,6 +16,7 @@ pub mod applier;
 pub mod bind;
 pub mod clock;
 pub mod context;
+pub mod daemon;
 pub mod error;
 pub mod inventory;
 pub mod labels;

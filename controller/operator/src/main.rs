@@ -1,11 +1,16 @@
-//! `tidepool-controller`: connects to the cluster and runs a reconcile pass on a timer.
+//! `tidepool-controller`: connects to the cluster, serves node agents and the HTTP endpoints, and
+//! runs a reconcile pass on a timer (see [`tidepool_controller::daemon`]).
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use tidepool_controller::SystemClock;
+use tidepool_controller::agents::{ServerConfig, TlsFiles, Transport};
 use tidepool_controller::context::{Config, Context};
-use tidepool_controller::{SystemClock, reconcile_once};
+use tidepool_controller::daemon::{self, Settings};
 
 /// Tidepool's controller for one cluster.
 #[derive(Debug, Parser)]
@@ -20,39 +25,58 @@ struct Args {
     /// Most API calls in flight while applying a plan.
     #[arg(long, env = "TIDEPOOL_CONCURRENCY", default_value_t = 64)]
     concurrency: usize,
+    /// Address to serve node agents on (e.g. 0.0.0.0:8443); without it, inventories come from
+    /// vendor device plugins only.
+    #[arg(long, env = "TIDEPOOL_AGENTS_LISTEN")]
+    agents_listen: Option<SocketAddr>,
+    /// Seconds an agent may be gone before its node's devices are unavailable.
+    #[arg(long, env = "TIDEPOOL_AGENT_TIMEOUT_S", default_value_t = 30)]
+    agent_timeout_s: u64,
+    /// The agent server's certificate chain (PEM).
+    #[arg(long, env = "TIDEPOOL_TLS_CERT_FILE", requires = "tls_key_file")]
+    tls_cert_file: Option<PathBuf>,
+    /// The agent server's private key (PEM).
+    #[arg(long, env = "TIDEPOOL_TLS_KEY_FILE", requires = "tls_cert_file")]
+    tls_key_file: Option<PathBuf>,
+    /// CA that signs agents' client certificates: agents must then present one (mutual TLS).
+    #[arg(long, env = "TIDEPOOL_TLS_CLIENT_CA_FILE", requires = "tls_cert_file")]
+    tls_client_ca_file: Option<PathBuf>,
+    /// Serve agents without TLS (development and tests only).
+    #[arg(long, env = "TIDEPOOL_INSECURE_PLAINTEXT", conflicts_with = "tls_cert_file")]
+    insecure_plaintext: bool,
+    /// Address to serve /metrics, /healthz and /readyz on.
+    #[arg(long, env = "TIDEPOOL_HTTP_LISTEN", default_value = "0.0.0.0:8080")]
+    http_listen: SocketAddr,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let args = Args::parse();
-    let client = kube::Client::try_default().await?;
-    let ctx = Context {
-        client,
+    let agents = match (args.agents_listen, args.tls_cert_file, args.tls_key_file) {
+        (None, _, _) => None,
+        (Some(address), Some(cert), Some(key)) => {
+            let files = TlsFiles { cert, key, client_ca: args.tls_client_ca_file };
+            Some((address, ServerConfig::new(Transport::Tls(files))))
+        }
+        (Some(address), _, _) if args.insecure_plaintext => {
+            Some((address, ServerConfig::new(Transport::InsecurePlaintext)))
+        }
+        (Some(_), _, _) => {
+            return Err("--agents-listen needs --tls-cert-file and --tls-key-file, or --insecure-plaintext".into());
+        }
+    };
+    let context = Context {
+        client: kube::Client::try_default().await?,
         clock: Arc::new(SystemClock),
         config: Config { cluster: args.cluster, concurrency: args.concurrency },
     };
-    let mut tick = tokio::time::interval(Duration::from_millis(args.interval_ms.max(10)));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-        }
-        match reconcile_once(&ctx, &[]).await {
-            Ok(r) => {
-                for e in &r.applied.errors {
-                    tracing::warn!(error = %e, "will retry next pass");
-                }
-                tracing::info!(
-                    workloads = r.workloads,
-                    binds = r.applied.bound,
-                    evicted = r.applied.evicted,
-                    statuses = r.applied.statuses,
-                    pending = r.pending,
-                    "pass"
-                );
-            }
-            Err(e) => tracing::error!(error = %e, "pass failed"),
-        }
-    }
+    daemon::run(Settings {
+        context,
+        interval: Duration::from_millis(args.interval_ms.max(10)),
+        agents,
+        agent_timeout: Duration::from_secs(args.agent_timeout_s),
+        http: Some(args.http_listen),
+    })
+    .await
 }

@@ -1,0 +1,113 @@
+//! The running controller: serves node agents and the HTTP endpoints, and runs a reconcile pass
+//! on a timer with the agents' inventories, recording metrics, until SIGTERM or Ctrl-C.
+//!
+//! Not here yet: watches (each pass lists), leader election, and the plan-level metrics (pending
+//! by reason, placements by model, preemptions), which need the plan out of [`reconcile_once`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{error, info, warn};
+
+use crate::agents::{self, AgentStreams, Clock as _, Registry, ServerConfig};
+use crate::telemetry::{self, Endpoints, Metrics, Readiness};
+use crate::{Context, NodeInventory, reconcile_once};
+
+/// What the running controller needs.
+pub struct Settings {
+    /// Cluster client, clock and applier configuration.
+    pub context: Context,
+    /// Time between reconcile passes.
+    pub interval: Duration,
+    /// Where and how to serve node agents; `None` takes inventories from vendor device plugins only.
+    pub agents: Option<(SocketAddr, ServerConfig)>,
+    /// How long an agent may be gone before its node's devices are unavailable.
+    pub agent_timeout: Duration,
+    /// Where to serve `/metrics`, `/healthz` and `/readyz`.
+    pub http: Option<SocketAddr>,
+}
+
+/// Runs until SIGTERM or Ctrl-C, then stops the servers and returns.
+pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let registry = Arc::new(Registry::new(settings.agent_timeout));
+    let metrics = Arc::new(Metrics::new());
+    let readiness = Readiness::new(false);
+    let (stop, stopped) = watch::channel(false);
+    let until_stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let mut servers: Vec<JoinHandle<()>> = Vec::new();
+    if let Some((address, config)) = settings.agents {
+        let listener = TcpListener::bind(address).await?;
+        let streams = AgentStreams::new(registry.clone(), Arc::new(agents::SystemClock));
+        let shutdown = until_stopped(stopped.clone());
+        servers.push(tokio::spawn(async move {
+            if let Err(problem) = agents::serve(listener, streams, &config, shutdown).await {
+                error!(%problem, "agent server stopped");
+            }
+        }));
+    }
+    if let Some(address) = settings.http {
+        let listener = TcpListener::bind(address).await?;
+        let endpoints = Endpoints { metrics: metrics.clone(), readiness: readiness.clone() };
+        servers.push(tokio::spawn(telemetry::serve(listener, endpoints, until_stopped(stopped.clone()))));
+    }
+    let mut tick = tokio::time::interval(settings.interval);
+    let termination = termination();
+    tokio::pin!(termination);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = &mut termination => break,
+        }
+        let now = agents::SystemClock.now();
+        let inventories: Vec<NodeInventory> = registry.inventories(now).iter().map(NodeInventory::from).collect();
+        let started = Instant::now();
+        match reconcile_once(&settings.context, &inventories).await {
+            Ok(pass) => {
+                for problem in &pass.applied.errors {
+                    warn!(%problem, "will retry next pass");
+                }
+                info!(
+                    workloads = pass.workloads,
+                    created = pass.applied.created,
+                    bound = pass.applied.bound,
+                    evicted = pass.applied.evicted,
+                    pending = pass.pending,
+                    "pass"
+                );
+                readiness.cycle_ran();
+            }
+            Err(problem) => error!(%problem, "pass failed"),
+        }
+        metrics.observe_cycle(started.elapsed());
+        let counts = registry.counts(now);
+        metrics.set_agents(counts.connected as u64, counts.stale as u64);
+    }
+    info!("stopping");
+    let _ = stop.send(true);
+    for server in servers {
+        let _ = server.await;
+    }
+    Ok(())
+}
+
+/// SIGTERM (how Kubernetes stops a pod) or Ctrl-C.
+async fn termination() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(problem) => {
+            warn!(%problem, "cannot listen for SIGTERM; Ctrl-C only");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
