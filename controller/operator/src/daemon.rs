@@ -1,10 +1,9 @@
 //! The running controller: serves node agents and the HTTP endpoints, and runs a reconcile pass
-//! on a timer with the agents' inventories, recording metrics, until SIGTERM or Ctrl-C.
+//! on a timer with the agents' inventories, recording metrics, until told to stop.
 //!
 //! Not here yet: watches (each pass lists), leader election, and the plan-level metrics (pending
 //! by reason, placements by model, preemptions), which need the plan out of [`reconcile_once`].
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,15 +23,16 @@ pub struct Settings {
     /// Time between reconcile passes.
     pub interval: Duration,
     /// Where and how to serve node agents; `None` takes inventories from vendor device plugins only.
-    pub agents: Option<(SocketAddr, ServerConfig)>,
+    pub agents: Option<(TcpListener, ServerConfig)>,
     /// How long an agent may be gone before its node's devices are unavailable.
     pub agent_timeout: Duration,
     /// Where to serve `/metrics`, `/healthz` and `/readyz`.
-    pub http: Option<SocketAddr>,
+    pub http: Option<TcpListener>,
 }
 
-/// Runs until SIGTERM or Ctrl-C, then stops the servers and returns.
-pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+/// Runs until `shutdown` completes (the binary passes [`termination`]), then stops the servers
+/// and returns.
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) {
     let registry = Arc::new(Registry::new(settings.agent_timeout));
     let metrics = Arc::new(Metrics::new());
     let readiness = Readiness::new(false);
@@ -41,8 +41,7 @@ pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         let _ = rx.wait_for(|stop| *stop).await;
     };
     let mut servers: Vec<JoinHandle<()>> = Vec::new();
-    if let Some((address, config)) = settings.agents {
-        let listener = TcpListener::bind(address).await?;
+    if let Some((listener, config)) = settings.agents {
         let streams = AgentStreams::new(registry.clone(), Arc::new(agents::SystemClock));
         let shutdown = until_stopped(stopped.clone());
         servers.push(tokio::spawn(async move {
@@ -51,18 +50,16 @@ pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             }
         }));
     }
-    if let Some(address) = settings.http {
-        let listener = TcpListener::bind(address).await?;
+    if let Some(listener) = settings.http {
         let endpoints = Endpoints { metrics: metrics.clone(), readiness: readiness.clone() };
         servers.push(tokio::spawn(telemetry::serve(listener, endpoints, until_stopped(stopped.clone()))));
     }
     let mut tick = tokio::time::interval(settings.interval);
-    let termination = termination();
-    tokio::pin!(termination);
+    tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            () = &mut termination => break,
+            () = &mut shutdown => break,
         }
         let now = agents::SystemClock.now();
         let inventories: Vec<NodeInventory> = registry.inventories(now).iter().map(NodeInventory::from).collect();
@@ -93,11 +90,10 @@ pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     for server in servers {
         let _ = server.await;
     }
-    Ok(())
 }
 
 /// SIGTERM (how Kubernetes stops a pod) or Ctrl-C.
-async fn termination() {
+pub async fn termination() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(term) => term,
         Err(problem) => {

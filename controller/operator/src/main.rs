@@ -11,6 +11,7 @@ use tidepool_controller::SystemClock;
 use tidepool_controller::agents::{ServerConfig, TlsFiles, Transport};
 use tidepool_controller::context::{Config, Context};
 use tidepool_controller::daemon::{self, Settings};
+use tokio::net::TcpListener;
 
 /// Tidepool's controller for one cluster.
 #[derive(Debug, Parser)]
@@ -57,10 +58,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (None, _, _) => None,
         (Some(address), Some(cert), Some(key)) => {
             let files = TlsFiles { cert, key, client_ca: args.tls_client_ca_file };
-            Some((address, ServerConfig::new(Transport::Tls(files))))
+            Some((TcpListener::bind(address).await?, ServerConfig::new(Transport::Tls(files))))
         }
         (Some(address), _, _) if args.insecure_plaintext => {
-            Some((address, ServerConfig::new(Transport::InsecurePlaintext)))
+            Some((TcpListener::bind(address).await?, ServerConfig::new(Transport::InsecurePlaintext)))
         }
         (Some(_), _, _) => {
             return Err("--agents-listen needs --tls-cert-file and --tls-key-file, or --insecure-plaintext".into());
@@ -71,12 +72,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         clock: Arc::new(SystemClock),
         config: Config { cluster: args.cluster, concurrency: args.concurrency },
     };
-    daemon::run(Settings {
+    let settings = Settings {
         context,
         interval: Duration::from_millis(args.interval_ms.max(10)),
         agents,
         agent_timeout: Duration::from_secs(args.agent_timeout_s),
-        http: Some(args.http_listen),
-    })
-    .await
+        http: Some(TcpListener::bind(args.http_listen).await?),
+    };
+    daemon::run(settings, daemon::termination()).await;
+    Ok(())
 }
