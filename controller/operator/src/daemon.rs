@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
-use crate::agents::{self, AgentStreams, Clock as _, Registry, ServerConfig};
+use crate::agents::{self, AgentStreams, Registry, ServerConfig};
 use crate::telemetry::{self, Endpoints, Metrics, Readiness};
 use crate::{Context, NodeInventory, reconcile_once};
 
@@ -42,7 +42,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) {
     };
     let mut servers: Vec<JoinHandle<()>> = Vec::new();
     if let Some((listener, config)) = settings.agents {
-        let streams = AgentStreams::new(registry.clone(), Arc::new(agents::SystemClock));
+        let streams = AgentStreams::new(registry.clone(), settings.context.clock.clone());
         let shutdown = until_stopped(stopped.clone());
         servers.push(tokio::spawn(async move {
             if let Err(problem) = agents::serve(listener, streams, &config, shutdown).await {
@@ -61,7 +61,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) {
             _ = tick.tick() => {}
             () = &mut shutdown => break,
         }
-        let now = agents::SystemClock.now();
+        let now = settings.context.clock.now();
         let inventories: Vec<NodeInventory> = registry.inventories(now).iter().map(NodeInventory::from).collect();
         let started = Instant::now();
         match reconcile_once(&settings.context, &inventories).await {

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use peers::{Controller, NODE, RunningAgent, cert, eventually, nvidia, write_inventory};
 use tidepool_agent::report::tls::TlsFiles as AgentTls;
+use tidepool_controller::SystemClock;
 use tidepool_controller::agents::server::serve;
-use tidepool_controller::agents::{AgentStreams, Registry, ServerConfig, SystemClock, TlsFiles, Transport};
+use tidepool_controller::agents::{AgentStreams, Registry, ServerConfig, TlsFiles, Transport};
 
 fn server_tls(client_ca: bool) -> Transport {
     Transport::Tls(TlsFiles {

@@ -7,19 +7,16 @@
 //! - [`protocol`]: the rules a stream must follow (sequence numbers, hello first);
 //! - [`registry`]: what is known of each node, staleness, configuration pushes;
 //! - [`inventory`]: the device records and the [`NodeInventory`] view snapshot assembly reads;
-//! - [`clock`]: wall-clock time, injected.
 //!
 //! Not here: turning inventories into engine snapshots (snapshot assembly does that), reading
 //! what vendor device plugins publish on nodes without an agent, and authorising agents by node.
 
-pub mod clock;
 pub mod inventory;
 pub mod protocol;
 pub mod registry;
 pub mod server;
 pub mod service;
 
-pub use clock::{Clock, SystemClock};
 pub use inventory::{InventoryDevice, NodeInventory};
 pub use registry::Registry;
 pub use server::{ServerConfig, TlsFiles, Transport, serve};

@@ -12,7 +12,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use k8s_openapi::jiff::Timestamp;
 
 use tidepool_proto::agent::agent_message::Body;
 use tidepool_proto::agent::{AgentConfig, ControllerMessage, Hello, controller_message};
@@ -20,7 +22,6 @@ use tokio::sync::mpsc;
 use tonic::Status;
 use tracing::warn;
 
-use super::clock::rfc3339;
 use super::inventory::{self, DeviceRecord, InventoryDevice, NodeInventory, Utilisation};
 
 /// Where a stream's controller messages go (the gRPC response stream).
@@ -54,7 +55,7 @@ pub struct NodeStatus {
     /// Whether a stream from the agent is open.
     pub connected: bool,
     /// When the agent was last heard (its last message, or the end of its stream).
-    pub last_heard: SystemTime,
+    pub last_heard: Timestamp,
 }
 
 /// Counts of nodes, for metrics.
@@ -74,17 +75,18 @@ struct Live {
 struct Node {
     hello: Hello,
     devices: Vec<DeviceRecord>,
-    last_heard: SystemTime,
+    last_heard: Timestamp,
     live: Option<Live>,
 }
 
 impl Node {
-    fn heard_at(&self, now: SystemTime) -> SystemTime {
+    fn heard_at(&self, now: Timestamp) -> Timestamp {
         if self.live.is_some() { now } else { self.last_heard }
     }
 
-    fn stale(&self, now: SystemTime, timeout: Duration) -> bool {
-        now.duration_since(self.heard_at(now)).is_ok_and(|silent| silent > timeout)
+    fn stale(&self, now: Timestamp, timeout: Duration) -> bool {
+        let silent = now.duration_since(self.heard_at(now));
+        silent.is_positive() && silent.unsigned_abs() > timeout
     }
 }
 
@@ -118,7 +120,7 @@ impl Registry {
 
     /// Registers a new stream from `hello.node_name`, superseding any earlier one from the node
     /// (its devices stay until the new stream's inventory replaces them).
-    pub fn attach(&self, hello: Hello, outbound: Outbound, now: SystemTime) -> StreamId {
+    pub fn attach(&self, hello: Hello, outbound: Outbound, now: Timestamp) -> StreamId {
         let mut state = self.lock();
         state.next_stream += 1;
         let id = StreamId(state.next_stream);
@@ -143,7 +145,7 @@ impl Registry {
     }
 
     /// Records a report from stream `id` of `node`.
-    pub fn record(&self, node: &str, id: StreamId, body: Body, now: SystemTime) -> Result<(), Superseded> {
+    pub fn record(&self, node: &str, id: StreamId, body: Body, now: Timestamp) -> Result<(), Superseded> {
         let mut state = self.lock();
         let entry = match state.nodes.get_mut(node) {
             Some(entry) if entry.live.as_ref().is_some_and(|live| live.id == id) => entry,
@@ -184,7 +186,7 @@ impl Registry {
     }
 
     /// Notes that stream `id` of `node` ended; nothing happens if a newer stream replaced it.
-    pub fn detach(&self, node: &str, id: StreamId, now: SystemTime) {
+    pub fn detach(&self, node: &str, id: StreamId, now: Timestamp) {
         let mut state = self.lock();
         if let Some(entry) = state.nodes.get_mut(node)
             && entry.live.as_ref().is_some_and(|live| live.id == id)
@@ -196,7 +198,7 @@ impl Registry {
 
     /// Every node's devices as the scheduler should see them at `now`, by node name: a stale
     /// node's devices are all unavailable, with the reason.
-    pub fn inventories(&self, now: SystemTime) -> Vec<NodeInventory> {
+    pub fn inventories(&self, now: Timestamp) -> Vec<NodeInventory> {
         let state = self.lock();
         state
             .nodes
@@ -209,7 +211,7 @@ impl Registry {
                     .map(|device| {
                         let view = device.view();
                         if stale {
-                            let reason = format!("agent silent since {}", rfc3339(node.last_heard));
+                            let reason = format!("agent silent since {:.0}", node.last_heard);
                             InventoryDevice { healthy: false, reason: Some(reason), ..view }
                         } else {
                             view
@@ -222,7 +224,7 @@ impl Registry {
     }
 
     /// How many nodes are connected and how many are stale at `now`.
-    pub fn counts(&self, now: SystemTime) -> AgentCounts {
+    pub fn counts(&self, now: Timestamp) -> AgentCounts {
         let state = self.lock();
         state.nodes.values().fold(AgentCounts::default(), |mut counts, node| {
             counts.connected += usize::from(node.live.is_some());
@@ -266,8 +268,6 @@ fn send_config(live: &Live, config: AgentConfig) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::time::UNIX_EPOCH;
-
     use tidepool_crds::Family;
     use tidepool_proto::agent as api;
 
@@ -275,8 +275,8 @@ mod tests {
 
     const TIMEOUT: Duration = Duration::from_secs(30);
 
-    fn at(seconds: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(seconds)
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_second(seconds).unwrap()
     }
 
     fn hello(node: &str) -> Hello {
@@ -300,7 +300,7 @@ mod tests {
     fn attach(
         registry: &Registry,
         node: &str,
-        now: SystemTime,
+        now: Timestamp,
     ) -> (StreamId, mpsc::Receiver<Result<ControllerMessage, Status>>) {
         let (sender, receiver) = mpsc::channel(4);
         (registry.attach(hello(node), sender, now), receiver)

@@ -15,9 +15,9 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, warn};
 
-use super::clock::Clock;
 use super::protocol::{Checked, StreamRules};
 use super::registry::{Outbound, Registry, StreamId};
+use crate::clock::Clock;
 
 /// Controller messages that may wait for an agent to read them (acknowledgements and
 /// configuration); a configuration pushed to a fuller stream is refused.

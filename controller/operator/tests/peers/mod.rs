@@ -21,7 +21,8 @@ use tidepool_agent::report::{Reporter, ReporterConfig};
 use tidepool_agent::sampler::Sampler;
 use tidepool_agent::settings::Settings;
 use tidepool_agent::shutdown::{self, ShutdownTrigger};
-use tidepool_controller::agents::{AgentStreams, Clock, Registry, ServerConfig, Transport, serve};
+use tidepool_controller::Clock;
+use tidepool_controller::agents::{AgentStreams, Registry, ServerConfig, Transport, serve};
 use tidepool_crds::Catalogue;
 use tokio::task::JoinHandle;
 
