@@ -45,7 +45,7 @@ mod workload;
 pub use allocation::{Allocation, Lent, UsageClass};
 pub use catalogue::{Catalogue, Model, WorkloadClass};
 pub use ids::{ClusterId, FamilyId, GroupId, ModelId, NodeId, Seconds, TenantId, WorkloadId};
-pub use plan::{Alternative, Bind, Pending, Plan, Preemption, Selection, VictimReason};
+pub use plan::{Alternative, Bind, Pending, PendingCause, Plan, Preemption, Selection, VictimReason};
 pub use policy::{Admission, Objective, Packing, Policy};
 pub use schedule::schedule;
 pub use snapshot::{Snapshot, SnapshotError};

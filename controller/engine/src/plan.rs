@@ -107,4 +107,29 @@ pub struct Pending {
     pub workload: WorkloadId,
     /// Why, in words a person can act on.
     pub reason: String,
+    /// What kind of obstacle it is, for counting (the reason says which one).
+    pub cause: PendingCause,
+}
+
+/// The kind of obstacle a pending workload is waiting on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PendingCause {
+    /// None of the accelerators it accepts can run it (not in the catalogue, too little memory,
+    /// no allowed cluster has them).
+    NoAcceptableAccelerator,
+    /// An acceptable accelerator exists but none is free in a shape that fits.
+    Capacity,
+    /// Free devices exist but quota (its own limit or others' lending limits) keeps it out.
+    Quota,
+}
+
+impl PendingCause {
+    /// A short stable name, e.g. for a metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PendingCause::NoAcceptableAccelerator => "no_acceptable_accelerator",
+            PendingCause::Capacity => "capacity",
+            PendingCause::Quota => "quota",
+        }
+    }
 }

@@ -7,7 +7,7 @@ use crate::capacity::PartitionId;
 use crate::cycle::Cycle;
 use crate::ids::{NodeId, Seconds, WorkloadId};
 use crate::place::{Placement, place};
-use crate::plan::{Alternative, Pending, Plan, Selection};
+use crate::plan::{Alternative, Pending, PendingCause, Plan, Selection};
 use crate::policy::Policy;
 use crate::preempt;
 use crate::quota::QuotaBlock;
@@ -141,7 +141,14 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
         backfill::reserve(cx, w, &attempt, replicas);
     }
     let reason = reasons::pending(cx, w, &attempt, replicas);
-    cx.plan.pending.push(Pending { workload: w, reason });
+    let cause = if attempt.candidates.is_empty() {
+        PendingCause::NoAcceptableAccelerator
+    } else if attempt.no_room.is_empty() {
+        PendingCause::Quota
+    } else {
+        PendingCause::Capacity
+    };
+    cx.plan.pending.push(Pending { workload: w, reason, cause });
 }
 
 /// The first partition, in order, with room for the gang.
@@ -204,7 +211,7 @@ fn scale_up(cx: &mut Cycle, w: WorkloadId) {
                         wl.replicas_wanted,
                         reasons::block(cx.s, &b)
                     );
-                    cx.plan.pending.push(Pending { workload: w, reason });
+                    cx.plan.pending.push(Pending { workload: w, reason, cause: PendingCause::Quota });
                 }
                 return;
             }
@@ -222,7 +229,7 @@ fn scale_up(cx: &mut Cycle, w: WorkloadId) {
                         cx.s.catalogue.model(model).name,
                         wl.devices_per_replica
                     );
-                    cx.plan.pending.push(Pending { workload: w, reason });
+                    cx.plan.pending.push(Pending { workload: w, reason, cause: PendingCause::Capacity });
                 }
                 return;
             }

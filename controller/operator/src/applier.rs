@@ -20,6 +20,7 @@ use tidepool_engine::{Plan, UsageClass, WorkloadId};
 use crate::bind::{self, Bound};
 use crate::context::Context;
 use crate::error::Error;
+use crate::expectations::Expectations;
 use crate::labels;
 use crate::pods::{Placed, replica_pod};
 use crate::snapshot::{Assembled, Object};
@@ -34,10 +35,16 @@ pub struct Applied {
     pub bound: usize,
     /// Pods evicted.
     pub evicted: usize,
+    /// Workloads preempted now (their first pod evicted this pass).
+    pub preempted: usize,
+    /// Replicas newly bound (not found bound), by accelerator model.
+    pub placed: BTreeMap<String, u64>,
     /// Statuses written.
     pub statuses: usize,
     /// Calls that failed; the next pass retries them.
     pub errors: Vec<Error>,
+    /// What the watch layer should show before the next pass is planned.
+    pub expectations: Expectations,
 }
 
 fn usage(u: UsageClass) -> &'static str {
@@ -73,20 +80,24 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
                 .map(move |pod| (p.victim, w.object.namespace(), pod.name.clone(), p.grace_seconds))
         })
         .collect();
-    let results: Vec<(WorkloadId, Result<(), Error>)> = stream::iter(evictions)
+    let results: Vec<_> = stream::iter(evictions)
         .map(|(victim, ns, name, grace)| {
             let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
-            async move { (victim, bind::evict(&pods, &name, grace).await) }
+            async move {
+                let result = bind::evict(&pods, &name, grace).await;
+                (victim, ns, name, result)
+            }
         })
         .buffer_unordered(ctx.config.concurrency.max(1))
         .collect()
         .await;
     // Victims with a pod evicted now (their count of preemptions goes up by one).
     let mut newly_evicted: BTreeSet<WorkloadId> = BTreeSet::new();
-    for (victim, r) in results {
+    for (victim, ns, name, r) in results {
         match r {
             Ok(()) => {
                 out.evicted += 1;
+                out.expectations.evicted(ns, name);
                 newly_evicted.insert(victim);
             }
             Err(e) => {
@@ -94,6 +105,8 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
             }
         }
     }
+
+    out.preempted = newly_evicted.len();
 
     // 2. Binds that need no victim to stop first.
     let mut jobs = Vec::new();
@@ -115,7 +128,10 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
     let results: Vec<_> = stream::iter(jobs)
         .map(|(b, ns, pod, node)| {
             let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
-            async move { (b, bind::ensure_bound(&pods, &pod, &node).await) }
+            async move {
+                let result = bind::ensure_bound(&pods, &pod, &node).await;
+                (b, ns, pod.metadata.name.unwrap_or_default(), node, result)
+            }
         })
         .buffer_unordered(ctx.config.concurrency.max(1))
         .collect()
@@ -126,10 +142,15 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
             held.entry(al.workload).or_default().push((al.node.ix(), al.devices.clone(), al.model.ix(), al.usage));
         }
     }
-    for (b, r) in results {
+    for (b, ns, name, node, r) in results {
         match r {
             Ok(done) => {
                 out.bound += 1;
+                out.expectations.bound(ns, name, node);
+                if done != Bound::AlreadyBound {
+                    let model = &a.snapshot.catalogue.models[b.model.ix()].name;
+                    *out.placed.entry(model.clone()).or_insert(0) += 1;
+                }
                 out.created += usize::from(done == Bound::Created);
                 held.entry(b.workload).or_default().push((b.node.ix(), b.devices.clone(), b.model.ix(), b.usage));
             }

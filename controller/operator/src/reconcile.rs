@@ -1,13 +1,15 @@
-//! One reconcile pass: list → snapshot → `schedule` → apply. Usable from tests and from the
-//! binary's loop. Every pass lists the cluster afresh; reflectors would replace the listing
-//! later without changing the rest.
+//! One reconcile pass: objects → snapshot → `schedule` → apply. The running controller takes
+//! the objects from its reflectors ([`crate::watch`]); [`reconcile_once`] lists them afresh,
+//! for tests and one-off runs.
+
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, ListParams};
 use serde::de::DeserializeOwned;
 use tidepool_crds::{AcceleratorModel, InferenceService, SchedulingPolicy, Tenant, TrainingJob};
-use tidepool_engine::{Seconds, schedule};
+use tidepool_engine::{PendingCause, Seconds, schedule};
 
 use crate::applier::{self, Applied};
 use crate::context::Context;
@@ -25,6 +27,8 @@ pub struct PassReport {
     pub planned_binds: usize,
     /// Workloads left pending.
     pub pending: usize,
+    /// Pending workloads by kind of obstacle.
+    pub pending_by_cause: BTreeMap<PendingCause, u64>,
     /// What the applier did.
     pub applied: Applied,
 }
@@ -50,20 +54,30 @@ pub async fn list_objects(ctx: &Context) -> Result<Objects, Error> {
     })
 }
 
-/// One pass with the inventories agents reported (nodes without one use what vendor plugins
-/// publish). Errors of single objects are in the report; listing or snapshot errors end the pass.
+/// One pass, listing the cluster first; see [`reconcile`].
 pub async fn reconcile_once(ctx: &Context, inventories: &[NodeInventory]) -> Result<PassReport, Error> {
-    let objects = list_objects(ctx).await?;
+    reconcile(ctx, &list_objects(ctx).await?, inventories).await
+}
+
+/// One pass over `objects` with the inventories agents reported (nodes without one use what
+/// vendor plugins publish). Errors of single objects are in the report; snapshot errors end the
+/// pass.
+pub async fn reconcile(ctx: &Context, objects: &Objects, inventories: &[NodeInventory]) -> Result<PassReport, Error> {
     let now = ctx.clock.now();
-    let assembled = snapshot::assemble(&ctx.config.cluster, &objects, inventories, Seconds(now.as_second()))
+    let assembled = snapshot::assemble(&ctx.config.cluster, objects, inventories, Seconds(now.as_second()))
         .map_err(|e| Error::Snapshot(e.to_string()))?;
     assembled.snapshot.check().map_err(|e| Error::Snapshot(e.to_string()))?;
     let plan = schedule(&assembled.snapshot, &assembled.policy, Seconds(now.as_second()));
     let applied = applier::apply(ctx, &assembled, &plan, &Time(now)).await;
+    let mut pending_by_cause = BTreeMap::new();
+    for p in &plan.pending {
+        *pending_by_cause.entry(p.cause).or_insert(0) += 1;
+    }
     Ok(PassReport {
         workloads: assembled.workloads.len(),
         planned_binds: plan.binds.len(),
         pending: plan.pending.len(),
+        pending_by_cause,
         applied,
     })
 }
