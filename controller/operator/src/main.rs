@@ -1,5 +1,5 @@
 //! `tidepool-controller`: connects to the cluster, serves node agents and the HTTP endpoints, and
-//! runs a reconcile pass on a timer (see [`tidepool_controller::daemon`]).
+//! runs a scheduling pass on relevant changes, leader-elected (see [`tidepool_controller::daemon`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,6 +11,7 @@ use tidepool_controller::SystemClock;
 use tidepool_controller::agents::{ServerConfig, TlsFiles, Transport};
 use tidepool_controller::context::{Config, Context};
 use tidepool_controller::daemon::{self, Settings};
+use tidepool_controller::leader::LeaseConfig;
 use tokio::net::TcpListener;
 
 /// Tidepool's controller for one cluster.
@@ -20,9 +21,30 @@ struct Args {
     /// Name of this cluster, as tenants' allowedClusters name it.
     #[arg(long, env = "TIDEPOOL_CLUSTER", default_value = "local")]
     cluster: String,
-    /// Milliseconds between reconcile passes.
-    #[arg(long, env = "TIDEPOOL_INTERVAL_MS", default_value_t = 1000)]
-    interval_ms: u64,
+    /// Shortest time between two scheduling passes, in milliseconds: changes arriving closer
+    /// together are handled in one pass.
+    #[arg(long, env = "TIDEPOOL_MIN_INTERVAL_MS", default_value_t = 200)]
+    min_interval_ms: u64,
+    /// Longest time between two passes, in seconds, when nothing changes (grace periods end and
+    /// agents go stale by time alone).
+    #[arg(long, env = "TIDEPOOL_RESYNC_S", default_value_t = 10)]
+    resync_s: u64,
+    /// Run passes only while holding the Lease (`--leader-elect=false` for a single replica
+    /// that must not wait for one).
+    #[arg(long, env = "TIDEPOOL_LEADER_ELECT", default_value_t = true, action = clap::ArgAction::Set)]
+    leader_elect: bool,
+    /// Namespace of the Lease (the controller's own, in a cluster).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "tidepool-system")]
+    leader_election_namespace: String,
+    /// Name of the Lease.
+    #[arg(long, env = "TIDEPOOL_LEASE_NAME", default_value = "tidepool-controller")]
+    lease_name: String,
+    /// This replica's name in the Lease (default: the pod's name, else the host name and process id).
+    #[arg(long, env = "POD_NAME")]
+    leader_identity: Option<String>,
+    /// Seconds a Lease lasts without renewal before a standby may take over.
+    #[arg(long, env = "TIDEPOOL_LEASE_DURATION_S", default_value_t = 15)]
+    lease_duration_s: u64,
     /// Most API calls in flight while applying a plan.
     #[arg(long, env = "TIDEPOOL_CONCURRENCY", default_value_t = 64)]
     concurrency: usize,
@@ -74,11 +96,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let settings = Settings {
         context,
-        interval: Duration::from_millis(args.interval_ms.max(10)),
+        min_interval: Duration::from_millis(args.min_interval_ms.max(10)),
+        resync: Duration::from_secs(args.resync_s.max(1)),
         agents,
         agent_timeout: Duration::from_secs(args.agent_timeout_s),
         http: Some(TcpListener::bind(args.http_listen).await?),
+        leader_election: args.leader_elect.then(|| LeaseConfig {
+            namespace: args.leader_election_namespace,
+            name: args.lease_name,
+            identity: args.leader_identity.unwrap_or_else(default_identity),
+            duration: Duration::from_secs(args.lease_duration_s.max(3)),
+        }),
     };
     daemon::run(settings, daemon::termination()).await;
     Ok(())
+}
+
+/// The host name and process id: unique among replicas even on one host.
+fn default_identity() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_default();
+    let host = if host.is_empty() { "tidepool-controller".to_owned() } else { host };
+    format!("{host}-{}", std::process::id())
 }

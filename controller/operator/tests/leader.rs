@@ -77,7 +77,7 @@ async fn a_released_lease_is_taken_at_once() {
 async fn two_replicas_campaigning_never_lead_at_once_and_the_leader_hands_over_on_stop() {
     let (client, _) = support::fake::client().await;
     let clock: Arc<ManualClock> = Arc::new(ManualClock::new(Timestamp::now()));
-    let mut campaign = |identity: &str| {
+    let campaign = |identity: &str| {
         let mut config = config(identity);
         config.duration = Duration::from_millis(300);
         let (leading_tx, leading) = tokio::sync::watch::channel(false);

@@ -18,7 +18,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use tidepool_proto::agent::agent_message::Body;
 use tidepool_proto::agent::{AgentConfig, ControllerMessage, Hello, controller_message};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tonic::Status;
 use tracing::warn;
 
@@ -100,12 +100,20 @@ struct State {
 pub struct Registry {
     state: Mutex<State>,
     timeout: Duration,
+    changed: Notify,
 }
 
 impl Registry {
     /// An empty registry whose nodes go stale after `timeout` without their agent.
     pub fn new(timeout: Duration) -> Self {
-        Registry { state: Mutex::default(), timeout }
+        Registry { state: Mutex::default(), timeout, changed: Notify::new() }
+    }
+
+    /// Completes once an inventory or a device's health has changed since the last call
+    /// (utilisation samples do not count). A node going stale is a matter of time passing,
+    /// which the caller's own timer covers.
+    pub async fn changed(&self) {
+        self.changed.notified().await;
     }
 
     /// How long a node may be without its agent before it is stale.
@@ -156,6 +164,7 @@ impl Registry {
             // The protocol checks allow a hello only first, which `attach` took.
             Body::Hello(_) => {}
             Body::Inventory(wire) => {
+                self.changed.notify_one();
                 entry.devices = wire
                     .devices
                     .iter()
@@ -167,7 +176,10 @@ impl Registry {
                     .collect();
             }
             Body::HealthChange(change) => match entry.devices.iter_mut().find(|device| device.id == change.device_id) {
-                Some(device) => device.health = inventory::health(change.health.as_ref()),
+                Some(device) => {
+                    device.health = inventory::health(change.health.as_ref());
+                    self.changed.notify_one();
+                }
                 None => warn!(node, device = change.device_id, "health change for a device not in the inventory"),
             },
             Body::Utilisation(sample) => {
