@@ -76,6 +76,9 @@ struct Args {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let args = Args::parse();
+    // One TLS provider for the API client and the agent server: some dependency builds enable
+    // rustls's aws-lc-rs as well, and rustls then refuses to pick one by itself.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let agents = match (args.agents_listen, args.tls_cert_file, args.tls_key_file) {
         (None, _, _) => None,
         (Some(address), Some(cert), Some(key)) => {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tidepool_proto::agent::agent_service_server::AgentServiceServer;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tracing::info;
@@ -117,8 +118,12 @@ pub async fn serve(
         Transport::InsecurePlaintext => "plaintext",
     };
     info!(address = ?listener.local_addr().ok(), tls, "serving agents");
-    server
-        .serve_with_incoming_shutdown(AgentServiceServer::new(streams), TcpListenerStream::new(listener), shutdown)
-        .await?;
+    let (closing, closed) = watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing.send(true);
+    };
+    let service = AgentServiceServer::new(streams.closing_on(closed));
+    server.serve_with_incoming_shutdown(service, TcpListenerStream::new(listener), shutdown).await?;
     Ok(())
 }

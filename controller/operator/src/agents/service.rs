@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use tidepool_proto::agent::agent_service_server::AgentService;
 use tidepool_proto::agent::{Ack, AgentMessage, ControllerMessage, controller_message};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, warn};
@@ -28,12 +28,20 @@ const OUTBOX: usize = 64;
 pub struct AgentStreams {
     registry: Arc<Registry>,
     clock: Arc<dyn Clock>,
+    closing: watch::Receiver<bool>,
 }
 
 impl AgentStreams {
     /// A service recording into `registry`, stamping what it hears with `clock`.
     pub fn new(registry: Arc<Registry>, clock: Arc<dyn Clock>) -> Self {
-        AgentStreams { registry, clock }
+        let (_, closing) = watch::channel(false);
+        AgentStreams { registry, clock, closing }
+    }
+
+    /// Ends every open stream with `UNAVAILABLE` once `closing` turns true, so a stopping
+    /// controller does not wait on agents (they reconnect, to another replica if there is one).
+    pub fn closing_on(self, closing: watch::Receiver<bool>) -> Self {
+        AgentStreams { closing, ..self }
     }
 }
 
@@ -48,7 +56,8 @@ impl AgentService for AgentStreams {
         let peer = request.remote_addr();
         let inbound = request.into_inner();
         let (outbound, receiver) = mpsc::channel(OUTBOX);
-        tokio::spawn(serve_stream(inbound, outbound, Arc::clone(&self.registry), Arc::clone(&self.clock), peer));
+        let (registry, clock, closing) = (Arc::clone(&self.registry), Arc::clone(&self.clock), self.closing.clone());
+        tokio::spawn(serve_stream(inbound, outbound, registry, clock, closing, peer));
         Ok(Response::new(ReceiverStream::new(receiver)))
     }
 }
@@ -59,12 +68,17 @@ async fn serve_stream(
     outbound: Outbound,
     registry: Arc<Registry>,
     clock: Arc<dyn Clock>,
+    mut closing: watch::Receiver<bool>,
     peer: Option<std::net::SocketAddr>,
 ) {
     let mut rules = StreamRules::default();
     let mut attached: Option<(String, StreamId)> = None;
     let ending = loop {
-        let message = match inbound.message().await {
+        let received = tokio::select! {
+            received = inbound.message() => received,
+            _ = closing.wait_for(|closing| *closing) => break Some(Status::unavailable("the controller is stopping")),
+        };
+        let message = match received {
             Ok(Some(message)) => message,
             Ok(None) => break None,
             Err(status) => {
