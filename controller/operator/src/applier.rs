@@ -9,13 +9,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, Patch, PatchParams};
+use kube::ResourceExt;
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tidepool_crds::common::Placement;
+use tidepool_crds::tenant::TenantStatus;
 use tidepool_crds::workload::{Alternative, Selection};
-use tidepool_crds::{InferenceService, TrainingJob};
-use tidepool_engine::{Plan, UsageClass, WorkloadId};
+use tidepool_crds::{InferenceService, Tenant, TrainingJob};
+use tidepool_engine::{ModelId, Plan, UsageClass, WorkloadId};
 
 use crate::bind::{self, Bound};
 use crate::context::Context;
@@ -25,6 +27,7 @@ use crate::labels;
 use crate::pods::{Placed, replica_pod};
 use crate::snapshot::{Assembled, Object};
 use crate::status::{self, Outcome};
+use crate::tenant_status::{self, Holding};
 
 /// What one application did.
 #[derive(Debug, Default)]
@@ -206,7 +209,60 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
             Err(e) => out.errors.push(e),
         }
     }
+
+    // 4. Tenant usage.
+    let holdings: Vec<Holding> = held
+        .iter()
+        .flat_map(|(id, mine)| {
+            let tenant = a.snapshot.workloads[id.ix()].tenant;
+            mine.iter().map(move |(_, ds, m, u)| (tenant, ModelId(*m as u32), ds.len() as u32, *u))
+        })
+        .collect();
+    let generations: Vec<Option<i64>> =
+        a.tenants.iter().map(|t| t.as_ref().and_then(|t| t.metadata.generation)).collect();
+    let wanted = tenant_status::statuses(&a.snapshot, &holdings, &generations);
+    let tenant_patches: Vec<(&Tenant, TenantStatus)> = a
+        .tenants
+        .iter()
+        .zip(wanted)
+        .filter_map(|(t, want)| Some((t.as_ref()?, want)))
+        .filter(|(t, want)| !tenant_status::same_usage(t.status.as_ref(), want))
+        .collect();
+    let results: Vec<Result<(), Error>> = stream::iter(tenant_patches)
+        .map(|(tenant, want)| write_tenant_status(ctx, tenant, want))
+        .buffer_unordered(ctx.config.concurrency.max(1))
+        .collect()
+        .await;
+    for r in results {
+        match r {
+            Ok(()) => out.statuses += 1,
+            Err(e) => out.errors.push(e),
+        }
+    }
     out
+}
+
+/// Tenants are cluster-scoped; one stored in a namespace (as the test API keeps them) is
+/// addressed there.
+async fn write_tenant_status(ctx: &Context, tenant: &Tenant, status: TenantStatus) -> Result<(), Error> {
+    let name = tenant.name_any();
+    let body = json!({
+        "apiVersion": format!("{}/{}", tidepool_crds::GROUP, tidepool_crds::VERSION),
+        "kind": "Tenant",
+        "metadata": {"name": name},
+        "status": status,
+    });
+    let resource = ApiResource::erase::<Tenant>(&());
+    let api: Api<DynamicObject> = match tenant.metadata.namespace.as_deref() {
+        Some(ns) => Api::namespaced_with(ctx.client.clone(), ns, &resource),
+        None => Api::all_with(ctx.client.clone(), &resource),
+    };
+    let params = PatchParams::apply(labels::FIELD_MANAGER).force();
+    api.patch_status(&name, &params, &Patch::Apply(&body)).await.map(drop).map_err(|source| Error::Object {
+        action: "patching status of",
+        object: format!("Tenant/{name}"),
+        source,
+    })
 }
 
 /// Where the replicas in `mine` run, devices listed by node then device index, so the same
@@ -244,7 +300,7 @@ fn cost(a: &Assembled, mine: &[Held]) -> Option<String> {
 }
 
 fn selection(a: &Assembled, s: &tidepool_engine::Selection) -> Selection {
-    let name = |m: tidepool_engine::ModelId| a.snapshot.catalogue.models[m.ix()].name.clone();
+    let name = |m: ModelId| a.snapshot.catalogue.models[m.ix()].name.clone();
     Selection {
         model: name(s.model),
         reason: s.reason.clone(),

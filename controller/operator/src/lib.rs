@@ -27,6 +27,7 @@ pub mod reconcile;
 pub mod snapshot;
 pub mod status;
 pub mod telemetry;
+pub mod tenant_status;
 pub mod watch;
 
 pub use clock::{Clock, ManualClock, SystemClock};

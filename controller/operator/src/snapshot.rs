@@ -157,6 +157,8 @@ pub struct Assembled {
     pub workloads: Vec<Workload>,
     /// Workloads rejected this pass (not those already marked).
     pub rejected: Vec<Rejected>,
+    /// The Tenant objects, by `TenantId`.
+    pub tenants: Vec<Option<Tenant>>,
 }
 
 impl Assembled {
@@ -233,12 +235,15 @@ pub fn assemble(
         }
     }
     add_allocations(&mut s, &mut workloads, &objects.pods);
+    let tenant_objects =
+        s.tenants.iter().map(|t| objects.tenants.iter().find(|o| o.name_any() == t.name).cloned()).collect();
     Ok(Assembled {
         snapshot: s,
         policy: api_policy.map_or_else(engine::Policy::default, |p| edge::policy(&p.spec)),
         catalogue: api_catalogue,
         workloads,
         rejected,
+        tenants: tenant_objects,
     })
 }
 

@@ -12,7 +12,7 @@ use support::fake::model_node;
 use support::*;
 use tidepool_controller::{labels, reconcile_once};
 use tidepool_crds::manifests::ApiObject;
-use tidepool_crds::{InferenceService, TrainingJob};
+use tidepool_crds::{InferenceService, Tenant, TrainingJob};
 
 async fn job_status(client: &kube::Client, ns: &str, name: &str) -> tidepool_crds::training_job::TrainingJobStatus {
     Api::<TrainingJob>::namespaced(client.clone(), ns).get(name).await.unwrap().status.unwrap()
@@ -72,6 +72,22 @@ async fn the_group_cloud_is_bound_to_the_right_nodes_and_devices_with_statuses()
     assert!(!claims.pending_reason.unwrap_or_default().is_empty());
     let svc = Api::<InferenceService>::namespaced(client.clone(), "bank-chatbot").get("cs-chatbot").await.unwrap();
     assert!(svc.status.unwrap().ready_replicas >= 2);
+
+    // Tenant status counts what each tenant's workloads hold, and its children's under the parent.
+    let tenant = |name: &'static str| {
+        let client = client.clone();
+        async move {
+            let all = Api::<Tenant>::all(client).list(&Default::default()).await.unwrap().items;
+            all.into_iter().find(|t| t.name_any() == name).unwrap().status.unwrap()
+        }
+    };
+    let (risk_status, bank_status) = (tenant("bank-risk").await, tenant("bank").await);
+    let risk_devices = risk.len() as u32 * 8;
+    assert_eq!(risk_status.devices_in_use, risk_devices);
+    assert_eq!(risk_status.quotas[0].family, Some(tidepool_crds::common::Family::Nvidia));
+    assert_eq!(risk_status.quotas[0].in_use, risk_devices);
+    let bank_nvidia = bank_status.quotas.iter().find(|q| q.family == Some(tidepool_crds::common::Family::Nvidia));
+    assert!(bank_nvidia.unwrap().in_use >= risk_devices, "the bank's quota counts bank-risk's devices");
 }
 
 #[tokio::test]
