@@ -88,7 +88,9 @@ pub fn same_usage(current: Option<&TenantStatus>, want: &TenantStatus) -> bool {
 
 /// Shows siblings' borrowing as lent by the siblings with unused nominal of the same key.
 fn lend(s: &Snapshot, out: &mut [TenantStatus]) {
-    let mut groups: BTreeMap<(Option<TenantId>, QuotaKey), Vec<(usize, usize)>> = BTreeMap::new();
+    // (parent, key) → (tenant index, quota index) of the siblings with a quota for the key.
+    type Siblings = BTreeMap<(Option<TenantId>, QuotaKey), Vec<(usize, usize)>>;
+    let mut groups = Siblings::new();
     for (i, t) in s.tenants.iter().enumerate() {
         for (j, q) in t.quotas.iter().enumerate() {
             groups.entry((t.parent, q.key)).or_default().push((i, j));
