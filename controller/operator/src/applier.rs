@@ -1,8 +1,10 @@
-//! The applier: carries out one plan. Victims are evicted with their grace period; each bind
-//! becomes a replica pod created and bound (binds that wait on victims are left to a later pass,
-//! once the victims have stopped); every workload whose status would change gets it written by
-//! server-side apply under the field manager `tidepool-controller`. Every step is idempotent, so a
-//! pass interrupted anywhere is finished by the next. It does not decide anything.
+//! The applier: carries out one plan. Victims are evicted with their grace period; stopped pods
+//! that are replaced, and the running pods of training jobs that ended, are deleted (see
+//! [`crate::completion`]); each bind becomes a replica pod created and bound (binds that wait on
+//! victims are left to a later pass, once the victims have stopped); every workload and tenant
+//! whose status would change gets it written by server-side apply under the field manager
+//! `tidepool-controller`. Every step is idempotent, so a pass interrupted anywhere is finished by
+//! the next. It does not decide anything.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,6 +40,8 @@ pub struct Applied {
     pub bound: usize,
     /// Pods evicted.
     pub evicted: usize,
+    /// Stopped pods deleted to be replaced, and pods of ended jobs stopped.
+    pub removed: usize,
     /// Workloads preempted now (their first pod evicted this pass).
     pub preempted: usize,
     /// Replicas newly bound (not found bound), by accelerator model.
@@ -111,7 +115,35 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
 
     out.preempted = newly_evicted.len();
 
-    // 2. Binds that need no victim to stop first.
+    // 2. Pods that stopped and are replaced, and the pods of training jobs that ended.
+    let removals: Vec<(String, String)> = a
+        .to_replace
+        .iter()
+        .cloned()
+        .chain(a.ended.iter().flat_map(|e| e.running.iter().map(|name| (e.object.namespace(), name.clone()))))
+        .collect();
+    let results: Vec<_> = stream::iter(removals)
+        .map(|(ns, name)| {
+            let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
+            async move {
+                let result = bind::remove(&pods, &name).await;
+                (ns, name, result)
+            }
+        })
+        .buffer_unordered(ctx.config.concurrency.max(1))
+        .collect()
+        .await;
+    for (ns, name, r) in results {
+        match r {
+            Ok(()) => {
+                out.removed += 1;
+                out.expectations.evicted(ns, name);
+            }
+            Err(e) => out.errors.push(e),
+        }
+    }
+
+    // 3. Binds that need no victim to stop first.
     let mut jobs = Vec::new();
     for b in plan.binds.iter().filter(|b| !b.after_preemption) {
         let w = a.workload(b.workload);
@@ -161,7 +193,7 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
         }
     }
 
-    // 3. Status.
+    // 4. Status.
     let pending: BTreeMap<WorkloadId, &str> = plan.pending.iter().map(|p| (p.workload, p.reason.as_str())).collect();
     let waiting_on_victims: BTreeSet<WorkloadId> =
         plan.binds.iter().filter(|b| b.after_preemption).map(|b| b.workload).collect();
@@ -192,6 +224,12 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
             patches.push((w.object.clone(), want));
         }
     }
+    for e in &a.ended {
+        let want = status::ended(&e.object, &e.ending, now);
+        if status::differs(&e.object, &want) {
+            patches.push((e.object.clone(), want));
+        }
+    }
     for r in &a.rejected {
         let want = status::rejected(&r.object, &r.message, now);
         if status::differs(&r.object, &want) {
@@ -210,7 +248,7 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
         }
     }
 
-    // 4. Tenant usage.
+    // 5. Tenant usage.
     let holdings: Vec<Holding> = held
         .iter()
         .flat_map(|(id, mine)| {

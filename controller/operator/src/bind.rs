@@ -54,6 +54,11 @@ pub async fn ensure_bound(pods: &Api<Pod>, pod: &Pod, node: &str) -> Result<Boun
     }
     let existing =
         pods.get(&name).await.map_err(|source| Error::Object { action: "reading", object: object(), source })?;
+    let phase = existing.status.as_ref().and_then(|s| s.phase.as_deref());
+    if existing.metadata.deletion_timestamp.is_some() || matches!(phase, Some("Succeeded" | "Failed")) {
+        // The replica's previous pod has stopped and is being removed; its name frees up soon.
+        return Err(Error::StillStopping { object: object() });
+    }
     match existing.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
         Some(n) if n == node => Ok(Bound::AlreadyBound),
         Some(n) => Err(Error::BoundElsewhere { object: object(), found: n.to_owned(), planned: node.to_owned() }),
@@ -136,5 +141,14 @@ pub async fn evict(pods: &Api<Pod>, name: &str, grace_seconds: i64) -> Result<()
         Ok(_) => Ok(()),
         Err(e) if not_found(&e) => Ok(()),
         Err(source) => Err(Error::Object { action: "evicting", object: reference(pods, name), source }),
+    }
+}
+
+/// Deletes a pod (with its own grace period); one already gone is fine.
+pub async fn remove(pods: &Api<Pod>, name: &str) -> Result<(), Error> {
+    match pods.delete(name, &DeleteParams::default()).await {
+        Ok(_) => Ok(()),
+        Err(e) if not_found(&e) => Ok(()),
+        Err(source) => Err(Error::Object { action: "deleting", object: reference(pods, name), source }),
     }
 }

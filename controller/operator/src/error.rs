@@ -35,6 +35,12 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A replica's previous pod still exists, stopped or being deleted.
+    #[error("{object}: the replica's previous pod has not gone yet")]
+    StillStopping {
+        /// `Pod/namespace/name`.
+        object: String,
+    },
     /// A pod already exists bound somewhere the plan did not put it.
     #[error("{object}: spec.nodeName: already bound to {found}, the plan says {planned}")]
     BoundElsewhere {

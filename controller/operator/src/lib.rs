@@ -15,6 +15,7 @@ pub mod agents;
 pub mod applier;
 pub mod bind;
 pub mod clock;
+pub mod completion;
 pub mod context;
 pub mod daemon;
 pub mod error;

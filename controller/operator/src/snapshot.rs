@@ -20,6 +20,7 @@ use tidepool_crds::{
 use tidepool_edge as edge;
 use tidepool_engine::{self as engine, Seconds, Snapshot};
 
+use crate::completion::{self, Ending};
 use crate::inventory::{self, NodeInventory};
 use crate::labels;
 
@@ -84,6 +85,17 @@ impl Object {
     /// `Kind/namespace/name`, for messages.
     pub fn reference(&self) -> String {
         format!("{}/{}/{}", self.kind(), self.namespace(), self.name())
+    }
+
+    /// Whether its status already records that it ended (training jobs only).
+    pub fn has_ended(&self) -> bool {
+        use tidepool_crds::training_job::TrainingPhase;
+        match self {
+            Object::Training(j) => {
+                j.status.as_ref().is_some_and(|s| matches!(s.phase, TrainingPhase::Succeeded | TrainingPhase::Failed))
+            }
+            Object::Inference(_) => false,
+        }
     }
 
     /// The status conditions and observed generation as last written.
@@ -159,6 +171,21 @@ pub struct Assembled {
     pub rejected: Vec<Rejected>,
     /// The Tenant objects, by `TenantId`.
     pub tenants: Vec<Option<Tenant>>,
+    /// Training jobs that ended since their status last said so.
+    pub ended: Vec<Ended>,
+    /// Stopped pods to delete so their replicas are placed again: `(namespace, name)`.
+    pub to_replace: Vec<(String, String)>,
+}
+
+/// A training job that has ended, left out of the snapshot.
+#[derive(Clone, Debug)]
+pub struct Ended {
+    /// The API object.
+    pub object: Object,
+    /// How it ended.
+    pub ending: Ending,
+    /// Its pods still running, to stop.
+    pub running: Vec<String>,
 }
 
 impl Assembled {
@@ -193,6 +220,9 @@ pub fn assemble(
 
     let mut workloads = Vec::new();
     let mut rejected = Vec::new();
+    let mut ended = Vec::new();
+    let mut to_replace = Vec::new();
+    let mut stopped = completion::stopped_pods(&objects.pods);
     // Oldest first (then by namespace and name): the engine breaks ties by index, so the order of
     // the API's list must not decide who goes first.
     let mut listed: Vec<Object> = objects
@@ -205,9 +235,23 @@ pub fn assemble(
     listed
         .sort_by_cached_key(|o| (o.meta().creation_timestamp.as_ref().map(|t| t.0), o.namespace(), o.name(), o.kind()));
     for object in listed {
-        if object.rejected_at_this_generation() {
+        if object.rejected_at_this_generation() || object.has_ended() {
             continue;
         }
+        let key = (object.kind().to_owned(), object.namespace(), object.name());
+        let stopped = stopped.remove(&key).unwrap_or_default();
+        if let (Object::Training(_), Some(ending)) = (&object, completion::training_ending(&stopped)) {
+            let running = objects
+                .pods
+                .iter()
+                .filter(|p| pod_info(p).is_some_and(|(k, ns, w, _)| (k, ns, w) == key))
+                .map(ResourceExt::name_any)
+                .collect();
+            ended.push(Ended { object, ending, running });
+            continue;
+        }
+        to_replace
+            .extend(completion::to_replace(object.kind(), &stopped).into_iter().map(|name| (key.1.clone(), name)));
         let valid = match &object {
             Object::Training(j) => j.validate(),
             Object::Inference(svc) => svc.validate(),
@@ -244,6 +288,8 @@ pub fn assemble(
         workloads,
         rejected,
         tenants: tenant_objects,
+        ended,
+        to_replace,
     })
 }
 

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use tidepool_crds::common::Placement;
 use tidepool_crds::workload::Selection;
 
+use crate::completion::Ending;
 use crate::snapshot::{INVALID_SPEC, Object};
 
 /// What the pass decided for one workload.
@@ -125,6 +126,30 @@ pub fn rejected(object: &Object, message: &str, now: &Time) -> Value {
         "pendingReason": format!("the spec is invalid: {message}"),
         "placement": null,
         "costPerHour": null,
+    })
+}
+
+/// The status of a training job that has ended: its phase, `completionTime`, a `Complete` or
+/// `Failed` condition saying why; nothing held any more.
+pub fn ended(object: &Object, ending: &Ending, now: &Time) -> Value {
+    let old = old_conditions(object);
+    let cur = current(object);
+    let (phase, end) = match ending {
+        Ending::Succeeded => {
+            ("Succeeded", condition("Complete", true, "ChiefSucceeded", "replica 0 succeeded", now, &old))
+        }
+        Ending::Failed(why) => ("Failed", condition("Failed", true, "ReplicaFailed", why, now, &old)),
+    };
+    let running = condition("Running", false, "Ended", "", now, &old);
+    json!({
+        "phase": phase,
+        "conditions": [condition("Accepted", true, "Valid", "the spec is valid", now, &old), running, end],
+        "observedGeneration": object.meta().generation,
+        "replicas": 0,
+        "placement": null,
+        "pendingReason": null,
+        "costPerHour": null,
+        "completionTime": cur.get("completionTime").cloned().unwrap_or_else(|| json!(now)),
     })
 }
 

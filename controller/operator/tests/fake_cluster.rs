@@ -6,6 +6,7 @@
 
 mod support;
 
+use k8s_openapi::api::core::v1::{Pod, PodStatus};
 use kube::ResourceExt;
 use kube::api::{Api, PostParams};
 use support::fake::model_node;
@@ -118,7 +119,7 @@ async fn a_pod_created_but_not_bound_before_a_crash_is_bound_not_duplicated() {
     let (ctx, _) = context(&client, "sh-bank-dc");
     reconcile_once(&ctx, &[]).await.unwrap();
     // Simulate a crash between create and bind: recreate one pod unbound.
-    let api = Api::<k8s_openapi::api::core::v1::Pod>::namespaced(client.clone(), "bank-chatbot");
+    let api = Api::<Pod>::namespaced(client.clone(), "bank-chatbot");
     let mut pod = api.get("cs-chatbot-0").await.unwrap();
     api.delete("cs-chatbot-0", &Default::default()).await.unwrap();
     pod.metadata.resource_version = None;
@@ -253,8 +254,8 @@ async fn a_pod_bound_elsewhere_by_someone_else_is_reported_by_name_and_field() {
     let (client, _) = small_cluster(2).await;
     create(&client, small_job("solo", 0, "")).await;
     // Someone else's pod with the name Tidepool would give replica 0, already on a node.
-    let api = Api::<k8s_openapi::api::core::v1::Pod>::namespaced(client.clone(), "team-ns");
-    let mut squatter = k8s_openapi::api::core::v1::Pod::default();
+    let api = Api::<Pod>::namespaced(client.clone(), "team-ns");
+    let mut squatter = Pod::default();
     squatter.metadata.name = Some("solo-0".into());
     squatter.spec = Some(k8s_openapi::api::core::v1::PodSpec {
         node_name: Some("elsewhere".into()),
@@ -267,4 +268,61 @@ async fn a_pod_bound_elsewhere_by_someone_else_is_reported_by_name_and_field() {
     let msg = r.applied.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
     assert!(msg.contains("Pod/team-ns/solo-0: spec.nodeName: already bound to elsewhere"), "{msg}");
     assert_ne!(job_status(&client, "team-ns", "solo").await.phase, tidepool_crds::training_job::TrainingPhase::Running);
+}
+
+async fn set_pod_phase(client: &kube::Client, name: &str, phase: &str, reason: Option<&str>) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "team-ns");
+    let mut pod = pods.get(name).await.unwrap();
+    pod.status = Some(PodStatus { phase: Some(phase.into()), reason: reason.map(str::to_owned), ..Default::default() });
+    pods.replace_status(name, &PostParams::default(), &pod).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_job_whose_chief_succeeds_ends_and_frees_its_devices_for_the_next() {
+    let (client, _) = small_cluster(1).await;
+    let (ctx, _) = context(&client, "local");
+    create(&client, small_job("first", 0, "")).await;
+    reconcile_once(&ctx, &[]).await.unwrap();
+    set_pod_phase(&client, "first-0", "Succeeded", None).await;
+    create(&client, small_job("second", 0, "")).await;
+
+    let pass = reconcile_once(&ctx, &[]).await.unwrap();
+    assert!(pass.applied.errors.is_empty(), "{:?}", pass.applied.errors);
+    let first = job_status(&client, "team-ns", "first").await;
+    assert_eq!(first.phase, tidepool_crds::training_job::TrainingPhase::Succeeded);
+    assert!(first.completion_time.is_some() && first.placement.is_none());
+    assert!(first.conditions.iter().any(|c| c.type_ == "Complete" && c.status == "True"));
+    let second = job_status(&client, "team-ns", "second").await;
+    assert_eq!(second.phase, tidepool_crds::training_job::TrainingPhase::Running, "{:?}", second.pending_reason);
+
+    let again = reconcile_once(&ctx, &[]).await.unwrap();
+    assert_eq!((again.applied.created, again.applied.statuses, again.applied.removed), (0, 0, 0), "{again:?}");
+    assert_eq!(pods(&client).await.len(), 2, "the finished pod is kept for its logs");
+}
+
+#[tokio::test]
+async fn a_failed_container_fails_the_job_and_an_evicted_pod_is_replaced() {
+    let (client, _) = small_cluster(1).await;
+    let (ctx, _) = context(&client, "local");
+    create(&client, small_job("evicted", 0, "")).await;
+    reconcile_once(&ctx, &[]).await.unwrap();
+    let before = Api::<Pod>::namespaced(client.clone(), "team-ns").get("evicted-0").await.unwrap();
+    set_pod_phase(&client, "evicted-0", "Failed", Some("Evicted")).await;
+    let pass = reconcile_once(&ctx, &[]).await.unwrap();
+    assert!(pass.applied.errors.is_empty(), "{:?}", pass.applied.errors);
+    assert_eq!((pass.applied.removed, pass.applied.created), (1, 1));
+    let after = Api::<Pod>::namespaced(client.clone(), "team-ns").get("evicted-0").await.unwrap();
+    assert_ne!(after.uid(), before.uid(), "a new pod for the same replica");
+    assert_eq!(after.spec.unwrap().node_name.as_deref(), Some("a100-0"));
+    assert_eq!(
+        job_status(&client, "team-ns", "evicted").await.phase,
+        tidepool_crds::training_job::TrainingPhase::Running
+    );
+
+    set_pod_phase(&client, "evicted-0", "Failed", None).await;
+    reconcile_once(&ctx, &[]).await.unwrap();
+    let failed = job_status(&client, "team-ns", "evicted").await;
+    assert_eq!(failed.phase, tidepool_crds::training_job::TrainingPhase::Failed);
+    let condition = failed.conditions.iter().find(|c| c.type_ == "Failed").unwrap();
+    assert_eq!(condition.message, "pod evicted-0 failed: Error");
 }
