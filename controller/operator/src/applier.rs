@@ -40,7 +40,8 @@ pub struct Applied {
     pub bound: usize,
     /// Pods evicted.
     pub evicted: usize,
-    /// Stopped pods deleted to be replaced, and pods of ended jobs stopped.
+    /// Pods deleted: stopped ones to be replaced, inference replicas beyond demand, and the
+    /// running pods of training jobs that ended.
     pub removed: usize,
     /// Workloads preempted now (their first pod evicted this pass).
     pub preempted: usize,
@@ -115,9 +116,10 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
 
     out.preempted = newly_evicted.len();
 
-    // 2. Pods that stopped and are replaced, and the pods of training jobs that ended.
+    // 2. Pods that stopped and are replaced, inference replicas beyond demand, and the pods of
+    // training jobs that ended.
     let removals: Vec<(String, String)> = a
-        .to_replace
+        .to_delete
         .iter()
         .cloned()
         .chain(a.ended.iter().flat_map(|e| e.running.iter().map(|name| (e.object.namespace(), name.clone()))))
@@ -212,6 +214,7 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
         let outcome = Outcome {
             replicas: mine.len() as u32,
             replicas_min: engine_w.replicas_min,
+            replicas_wanted: engine_w.replicas_wanted,
             placement: placement(a, &ctx.config.cluster, mine),
             selection: selections.get(&id).map(|s| selection(a, s)),
             pending_reason,

@@ -18,6 +18,7 @@ pub mod clock;
 pub mod completion;
 pub mod context;
 pub mod daemon;
+pub mod demand;
 pub mod error;
 pub mod expectations;
 pub mod inventory;

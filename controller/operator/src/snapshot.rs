@@ -8,19 +8,20 @@
 //! skipped without a second look. Bound, non-terminal pods labelled as a workload's replica
 //! become the engine's allocations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::ResourceExt;
 use tidepool_crds::{
     AcceleratorModel, Catalogue, InferenceService, SchedulingPolicy, Tenant, TrainingJob, Validate,
-    scheduling_policy::PriceBasis,
+    scheduling_policy::{PriceBasis, SchedulingPolicySpec},
 };
 use tidepool_edge as edge;
 use tidepool_engine::{self as engine, Seconds, Snapshot};
 
 use crate::completion::{self, Ending};
+use crate::demand;
 use crate::inventory::{self, NodeInventory};
 use crate::labels;
 
@@ -173,8 +174,9 @@ pub struct Assembled {
     pub tenants: Vec<Option<Tenant>>,
     /// Training jobs that ended since their status last said so.
     pub ended: Vec<Ended>,
-    /// Stopped pods to delete so their replicas are placed again: `(namespace, name)`.
-    pub to_replace: Vec<(String, String)>,
+    /// Pods to delete, `(namespace, name)`: stopped ones whose replicas are placed again, and
+    /// inference replicas beyond what demand calls for (highest replica first).
+    pub to_delete: Vec<(String, String)>,
 }
 
 /// A training job that has ended, left out of the snapshot.
@@ -209,6 +211,8 @@ pub fn assemble(
 ) -> Result<Assembled, edge::ConvertError> {
     let api_policy = objects.policies.iter().find(|p| p.name_any() == "default").or_else(|| objects.policies.first());
     let basis = api_policy.map_or(PriceBasis::Transfer, |p| p.spec.pricing.basis);
+    let utc_offset_hours =
+        api_policy.map_or_else(|| SchedulingPolicySpec::default().utc_offset_hours, |p| p.spec.utc_offset_hours);
     let api_catalogue = Catalogue::builtin().with_overrides(objects.models.iter().cloned());
     let catalogue = edge::catalogue(&api_catalogue, basis);
     let clusters = vec![cluster.to_owned()];
@@ -221,8 +225,9 @@ pub fn assemble(
     let mut workloads = Vec::new();
     let mut rejected = Vec::new();
     let mut ended = Vec::new();
-    let mut to_replace = Vec::new();
+    let mut to_delete = Vec::new();
     let mut stopped = completion::stopped_pods(&objects.pods);
+    let mut surplus: BTreeSet<(String, String)> = BTreeSet::new();
     // Oldest first (then by namespace and name): the engine breaks ties by index, so the order of
     // the API's list must not decide who goes first.
     let mut listed: Vec<Object> = objects
@@ -250,8 +255,7 @@ pub fn assemble(
             ended.push(Ended { object, ending, running });
             continue;
         }
-        to_replace
-            .extend(completion::to_replace(object.kind(), &stopped).into_iter().map(|name| (key.1.clone(), name)));
+        to_delete.extend(completion::to_replace(object.kind(), &stopped).into_iter().map(|name| (key.1.clone(), name)));
         let valid = match &object {
             Object::Training(j) => j.validate(),
             Object::Inference(svc) => svc.validate(),
@@ -265,7 +269,21 @@ pub fn assemble(
         let converted = match &object {
             Object::Training(j) => edge::training_job(j, &tenants, &s.catalogue, submitted),
             Object::Inference(svc) => {
-                let desired = svc.status.as_ref().map_or(0, |st| st.desired_replicas).max(svc.spec.replicas.min);
+                let running = svc.status.as_ref().and_then(|st| st.placement.as_ref()).and_then(|p| p.model.as_deref());
+                let at = k8s_openapi::jiff::Timestamp::from_second(now.0).unwrap_or_default();
+                let desired = demand::desired_replicas(svc, running, at, utc_offset_hours);
+                let mut live: Vec<(u32, String)> = objects
+                    .pods
+                    .iter()
+                    .filter_map(pod_info)
+                    .filter(|(k, ns, w, info)| (k, ns, w) == (&key.0, &key.1, &key.2) && !info.terminating)
+                    .map(|(.., info)| (info.replica, info.name))
+                    .collect();
+                live.sort();
+                for (_, name) in live.into_iter().skip(desired as usize) {
+                    surplus.insert((key.1.clone(), name.clone()));
+                    to_delete.push((key.1.clone(), name));
+                }
                 edge::inference_service(svc, desired, &tenants, &s.catalogue, submitted)
             }
         };
@@ -278,7 +296,9 @@ pub fn assemble(
             Err(e) => rejected.push(Rejected { field: e.field.clone(), message: e.to_string(), object }),
         }
     }
-    add_allocations(&mut s, &mut workloads, &objects.pods);
+    let kept: Vec<&Pod> =
+        objects.pods.iter().filter(|p| !surplus.contains(&(p.namespace().unwrap_or_default(), p.name_any()))).collect();
+    add_allocations(&mut s, &mut workloads, &kept);
     let tenant_objects =
         s.tenants.iter().map(|t| objects.tenants.iter().find(|o| o.name_any() == t.name).cloned()).collect();
     Ok(Assembled {
@@ -289,7 +309,7 @@ pub fn assemble(
         rejected,
         tenants: tenant_objects,
         ended,
-        to_replace,
+        to_delete,
     })
 }
 
@@ -394,7 +414,7 @@ fn pod_info(pod: &Pod) -> Option<(String, String, String, PodInfo)> {
     ))
 }
 
-fn add_allocations(s: &mut Snapshot, workloads: &mut [Workload], pods: &[Pod]) {
+fn add_allocations(s: &mut Snapshot, workloads: &mut [Workload], pods: &[&Pod]) {
     let by_ref: BTreeMap<(&str, String, String), usize> = workloads
         .iter()
         .enumerate()

@@ -18,6 +18,8 @@ pub struct Outcome {
     pub replicas: u32,
     /// Gang size.
     pub replicas_min: u32,
+    /// Replicas demand calls for now (inference services).
+    pub replicas_wanted: u32,
     /// Where it runs, when placed.
     pub placement: Option<Placement>,
     /// Why this chip, when chosen this pass.
@@ -111,6 +113,7 @@ pub fn desired(object: &Object, outcome: &Outcome, now: &Time) -> Value {
         }
     } else {
         status["readyReplicas"] = json!(outcome.replicas);
+        status["desiredReplicas"] = json!(outcome.replicas_wanted);
     }
     status
 }

@@ -2,7 +2,7 @@
 //! its objects, and one signal that fires when something a placement depends on has changed.
 //!
 //! What counts as a change is written per kind in [`relevant`]: a workload's spec (its
-//! generation), a node's labels, allocatable, schedulability and readiness, a pod's node, phase
+//! generation; demand changing with the hour is left to the loop's resync), a node's labels, allocatable, schedulability and readiness, a pod's node, phase
 //! and deletion. Status the controller writes itself and node heartbeats do not fire it, so the
 //! loop is not woken by its own writes or by a large cluster's steady chatter.
 //!
@@ -156,13 +156,6 @@ impl Relevant for Pod {
     }
 }
 
-impl Relevant for InferenceService {
-    /// Also the replicas demand calls for, which the autoscaler writes into status.
-    fn relevant(&self) -> u64 {
-        hash((spec_only(self), self.status.as_ref().map(|s| s.desired_replicas)))
-    }
-}
-
 macro_rules! relevant_spec_only {
     ($($kind:ty),*) => {$(
         impl Relevant for $kind {
@@ -172,7 +165,7 @@ macro_rules! relevant_spec_only {
         }
     )*};
 }
-relevant_spec_only!(TrainingJob, Tenant, SchedulingPolicy, AcceleratorModel);
+relevant_spec_only!(TrainingJob, InferenceService, Tenant, SchedulingPolicy, AcceleratorModel);
 
 /// Remembers each object's fingerprint and says whether an event changed anything relevant.
 #[derive(Debug, Default)]

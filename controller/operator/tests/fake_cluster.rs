@@ -326,3 +326,55 @@ async fn a_failed_container_fails_the_job_and_an_evicted_pod_is_replaced() {
     let condition = failed.conditions.iter().find(|c| c.type_ == "Failed").unwrap();
     assert_eq!(condition.message, "pod evicted-0 failed: Error");
 }
+
+const SERVICE: &str = r#"
+apiVersion: tidepool.dev/v1alpha1
+kind: InferenceService
+metadata: {name: chat, namespace: team-ns}
+spec:
+  workloadClass: llm-inference
+  replicas: {min: 1, max: 8}
+  devicesPerReplica: 1
+  accelerators: [{model: nvidia-h20, capacityRequestsPerSecond: "6.0"}]
+  demand:
+    peakRequestsPerSecond: "36"
+    hourlyProfile: ["0.02", "0.02", "0.02", "0.02", "0.02", "0.02", "0.1", "0.3", "0.6", "0.9", "1.0", "0.9",
+                    "0.7", "0.8", "0.9", "0.9", "0.8", "0.6", "0.4", "0.3", "0.2", "0.1", "0.05", "0.02"]
+  targetUtilizationPercent: 70
+  template: {spec: {containers: [{name: main, image: server:1}]}}
+"#;
+
+#[tokio::test]
+async fn an_inference_service_scales_with_its_hourly_demand() {
+    let (client, _) = small_cluster(0).await;
+    add_nodes(&client, (0..2).map(|i| model_node(&format!("h20-{i}"), "nvidia-h20", &[])).collect()).await;
+    let ApiObject::InferenceService(svc) = tidepool_crds::manifests::parse(SERVICE, "svc.yaml").unwrap().remove(0)
+    else {
+        panic!("not an InferenceService")
+    };
+    Api::<InferenceService>::namespaced(client.clone(), "team-ns").create(&PostParams::default(), &svc).await.unwrap();
+    // 10:00 at the policy's UTC+8 (02:00 UTC): 36 req/s ÷ (6.0 × 70%) = 8.6 → 9, capped at max 8.
+    let ten_local = k8s_openapi::jiff::Timestamp::from_second(1_795_939_200 - 6 * 3600).unwrap();
+    let clock = std::sync::Arc::new(tidepool_controller::ManualClock::new(ten_local));
+    let (mut ctx, _) = context(&client, "local");
+    ctx.clock = clock.clone();
+    let live = |pods: Vec<Pod>| pods.into_iter().filter(|p| p.metadata.deletion_timestamp.is_none()).count();
+
+    let pass = reconcile_once(&ctx, &[]).await.unwrap();
+    assert!(pass.applied.errors.is_empty(), "{:?}", pass.applied.errors);
+    assert_eq!(live(pods(&client).await), 8);
+    let status =
+        Api::<InferenceService>::namespaced(client.clone(), "team-ns").get("chat").await.unwrap().status.unwrap();
+    assert_eq!((status.desired_replicas, status.ready_replicas), (8, 8));
+
+    // 03:00 the next night, share 0.02: 0.72 req/s needs one replica; the other seven go.
+    clock.advance(17 * 3600);
+    let pass = reconcile_once(&ctx, &[]).await.unwrap();
+    assert_eq!(pass.applied.removed, 7, "{pass:?}");
+    let left = pods(&client).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].metadata.name.as_deref(), Some("chat-0"), "the lowest replica stays");
+    let status =
+        Api::<InferenceService>::namespaced(client.clone(), "team-ns").get("chat").await.unwrap().status.unwrap();
+    assert_eq!((status.desired_replicas, status.ready_replicas), (1, 1));
+}
