@@ -13,6 +13,16 @@ use tidepool_controller::context::{Config, Context};
 use tidepool_controller::daemon::{self, Settings};
 use tidepool_controller::leader::LeaseConfig;
 use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// How log lines look.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
 
 /// Tidepool's controller for one cluster.
 #[derive(Debug, Parser)]
@@ -67,6 +77,9 @@ struct Args {
     /// Serve agents without TLS (development and tests only).
     #[arg(long, env = "TIDEPOOL_INSECURE_PLAINTEXT", conflicts_with = "tls_cert_file")]
     insecure_plaintext: bool,
+    /// Log lines as text or JSON objects (filter: `RUST_LOG`, `info` by default).
+    #[arg(long, env = "TIDEPOOL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// Address to serve /metrics, /healthz and /readyz on.
     #[arg(long, env = "TIDEPOOL_HTTP_LISTEN", default_value = "0.0.0.0:8080")]
     http_listen: SocketAddr,
@@ -74,8 +87,13 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let args = Args::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     // One TLS provider for the API client and the agent server: some dependency builds enable
     // rustls's aws-lc-rs as well, and rustls then refuses to pick one by itself.
     let _ = rustls::crypto::ring::default_provider().install_default();
