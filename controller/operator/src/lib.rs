@@ -1,15 +1,20 @@
-//! Tidepool's Kubernetes operator: one reconcile pass lists the cluster, assembles the engine's
-//! snapshot, runs `tidepool_engine::schedule`, and applies the plan — pods created from workload
-//! templates, bound through `pods/binding`, victims evicted with their grace period, and workload
-//! status written with server-side apply under one field manager.
+//! Tidepool's Kubernetes operator. A pass assembles the engine's snapshot from the cluster's
+//! objects and the agents' inventories, runs `tidepool_engine::schedule`, and applies the plan —
+//! pods created from workload templates, bound through `pods/binding`, victims evicted with their
+//! grace period, stopped and surplus pods deleted, workload and tenant status written with
+//! server-side apply under one field manager.
 //!
+//! - [`daemon`]: the running controller — reflectors ([`watch`]), a pass on relevant changes,
+//!   leader election ([`leader`]), waiting for the watches to show the last pass ([`expectations`]).
+//! - [`reconcile`]: one pass; [`snapshot`], [`applier`], [`status`], [`tenant_status`],
+//!   [`completion`] (how workloads end) and [`demand`] (inference replicas from demand) are its steps.
 //! - [`agents`]: the `tidepool.agent.v1.AgentService` gRPC server node agents stream to, and the
 //!   registry of node inventories it keeps (stale nodes' devices marked unavailable).
 //! - [`telemetry`]: the operator's metrics (Prometheus text exposition) and the HTTP server for
 //!   `/metrics`, `/healthz` and `/readyz`.
 //!
-//! What it does not do (yet): watch streams and reflectors (each pass lists), leader election,
-//! finalizers, metering. Placement is decided by the engine (`tidepool-engine`), not here.
+//! Placement is decided by the engine (`tidepool-engine`), not here. Not here yet: metering for
+//! chargeback.
 
 pub mod agents;
 pub mod applier;
