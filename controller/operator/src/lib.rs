@@ -6,7 +6,7 @@
 //!
 //! - [`daemon`]: the running controller — reflectors ([`watch`]), a pass on relevant changes,
 //!   leader election ([`leader`]), waiting for the watches to show the last pass ([`expectations`]).
-//! - [`reconcile`]: one pass; [`snapshot`], [`applier`], [`status`], [`tenant_status`],
+//! - [`mod@reconcile`]: one pass; [`snapshot`], [`applier`], [`status`], [`tenant_status`],
 //!   [`completion`] (how workloads end) and [`demand`] (inference replicas from demand) are its steps.
 //! - [`agents`]: the `tidepool.agent.v1.AgentService` gRPC server node agents stream to, and the
 //!   registry of node inventories it keeps (stale nodes' devices marked unavailable).

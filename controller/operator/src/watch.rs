@@ -1,7 +1,7 @@
 //! The watch layer: one reflector per kind the snapshot is made of, each keeping a local copy of
 //! its objects, and one signal that fires when something a placement depends on has changed.
 //!
-//! What counts as a change is written per kind in [`relevant`]: a workload's spec (its
+//! What counts as a change is written per kind in [`Relevant`]: a workload's spec (its
 //! generation; demand changing with the hour is left to the loop's resync), a node's labels, allocatable, schedulability and readiness, a pod's node, phase
 //! and deletion. Status the controller writes itself and node heartbeats do not fire it, so the
 //! loop is not woken by its own writes or by a large cluster's steady chatter.
