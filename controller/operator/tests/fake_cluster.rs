@@ -378,3 +378,60 @@ async fn an_inference_service_scales_with_its_hourly_demand() {
         Api::<InferenceService>::namespaced(client.clone(), "team-ns").get("chat").await.unwrap().status.unwrap();
     assert_eq!((status.desired_replicas, status.ready_replicas), (1, 1));
 }
+
+fn job_in(ns: &str, name: &str, replicas: u32, preemptible: bool) -> TrainingJob {
+    job(&format!(
+        r#"
+apiVersion: tidepool.dev/v1alpha1
+kind: TrainingJob
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  workloadClass: llm-training
+  replicas: {{min: {replicas}}}
+  devicesPerReplica: 8
+  accelerators: [{{model: nvidia-a100-80g}}]
+  preemptible: {preemptible}
+  checkpoint: {{intervalSeconds: 1800, gracePeriodSeconds: 90}}
+  template: {{spec: {{containers: [{{name: main, image: trainer:1}}]}}}}
+"#
+    ))
+}
+
+#[tokio::test]
+async fn a_tenant_needing_its_guaranteed_devices_reclaims_them_from_a_borrower_with_grace() {
+    let (client, evictions) = small_cluster(2).await;
+    for (name, borrowing) in [("owner", 0), ("borrower", 8)] {
+        let yaml = format!(
+            "apiVersion: tidepool.dev/v1alpha1\nkind: Tenant\nmetadata: {{name: {name}}}\nspec:\n  \
+             namespaces: [{name}-ns]\n  quotas: [{{family: nvidia, nominal: 8, borrowingLimit: {borrowing}}}]\n"
+        );
+        submit(&client, vec![ApiObject::Tenant(tenant(&yaml))]).await;
+    }
+    // The team tenant of small_cluster holds 8 nominal too, unused: 24 nominal on 16 devices.
+    let (ctx, clock) = context(&client, "dc");
+    let create_in = |j: TrainingJob| {
+        let client = client.clone();
+        async move {
+            let ns = j.metadata.namespace.clone().unwrap();
+            Api::<TrainingJob>::namespaced(client, &ns).create(&PostParams::default(), &j).await.unwrap();
+        }
+    };
+    create_in(job_in("borrower-ns", "wide", 2, true)).await;
+    reconcile_once(&ctx, &[]).await.unwrap();
+    let wide = job_status(&client, "borrower-ns", "wide").await;
+    assert_eq!(wide.phase, tidepool_crds::training_job::TrainingPhase::Running);
+    assert_eq!(wide.placement.unwrap().devices.len(), 16, "8 guaranteed and 8 borrowed");
+
+    create_in(job_in("owner-ns", "mine", 1, false)).await;
+    clock.advance(60);
+    let pass = reconcile_once(&ctx, &[]).await.unwrap();
+    assert!(pass.applied.errors.is_empty(), "{:?}", pass.applied.errors);
+    let evicted = evictions.lock().unwrap().clone();
+    assert_eq!(evicted.len(), 2, "the whole gang goes: {evicted:?}");
+    assert!(evicted.iter().all(|(ns, _, grace)| ns == "borrower-ns" && *grace == Some(90)));
+    assert_eq!(job_status(&client, "borrower-ns", "wide").await.phase, tidepool_crds::training_job::TrainingPhase::Preempted);
+
+    clock.advance(90);
+    reconcile_once(&ctx, &[]).await.unwrap();
+    assert_eq!(job_status(&client, "owner-ns", "mine").await.phase, tidepool_crds::training_job::TrainingPhase::Running);
+}
