@@ -134,6 +134,11 @@ pub struct TrainingJobStatus {
     /// Times the job was preempted.
     #[serde(default)]
     pub preemptions: u32,
+    /// While preempted: the workload it made room for, as `Kind/namespace/name`. The job is not
+    /// placed again before that one runs (for at most ten minutes), so the two do not take the
+    /// devices from each other in turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preempted_by: Option<String>,
     /// When the job last started running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,

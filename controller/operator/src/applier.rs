@@ -69,10 +69,13 @@ type Held = (usize, Vec<u16>, usize, UsageClass);
 /// Applies `plan`, made from `a`, at `now`.
 pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> Applied {
     let mut out = Applied::default();
-    let victims: BTreeMap<WorkloadId, String> = plan
+    let victims: BTreeMap<WorkloadId, (String, String)> = plan
         .preemptions
         .iter()
-        .map(|p| (p.victim, format!("preempted with {}s notice: {}", p.grace_seconds, p.why)))
+        .map(|p| {
+            let why = format!("preempted with {}s notice: {}", p.grace_seconds, p.why);
+            (p.victim, (why, a.workload(p.for_workload).object.reference()))
+        })
         .collect();
 
     // 1. Evictions, whole gangs, with grace.
@@ -159,6 +162,13 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
             model,
             usage: usage(b.usage),
             tenant: &w.tenant,
+            lender: (b.usage == UsageClass::Tidal)
+                .then(|| a.snapshot.lent.iter().find(|l| l.node == b.node && b.devices.contains(&l.device)))
+                .flatten()
+                .map(|l| {
+                    let lender = &a.workload(l.lender).object;
+                    format!("{}/{}", lender.namespace(), lender.name())
+                }),
         };
         jobs.push((b, w.object.namespace(), replica_pod(&w.object, &placed), node.name.clone()));
     }
@@ -215,6 +225,7 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
             replicas: mine.len() as u32,
             replicas_min: engine_w.replicas_min,
             replicas_wanted: engine_w.replicas_wanted,
+            lent_devices: a.snapshot.lent.iter().filter(|l| l.lender == id).count() as u32,
             placement: placement(a, &ctx.config.cluster, mine),
             selection: selections.get(&id).map(|s| selection(a, s)),
             pending_reason,

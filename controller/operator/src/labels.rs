@@ -18,6 +18,9 @@ pub const NODE: &str = "tidepool.dev/node";
 pub const MODEL: &str = "tidepool.dev/model";
 /// Annotation: usage class of the devices (`Guaranteed`, `Borrowed`, `Tidal`).
 pub const USAGE: &str = "tidepool.dev/usage";
+/// Annotation on a pod running on tidal capacity: the inference service that lent its devices,
+/// as `namespace/name`.
+pub const LENDER: &str = "tidepool.dev/lender";
 /// Node label naming the node's interconnect group (switch domain or supernode).
 pub const GROUP: &str = "tidepool.dev/interconnect-group";
 /// `spec.schedulerName` of Tidepool's pods.

@@ -29,6 +29,7 @@ pub mod expectations;
 pub mod inventory;
 pub mod labels;
 pub mod leader;
+pub mod lending;
 pub mod pods;
 pub mod reconcile;
 pub mod snapshot;

@@ -29,6 +29,8 @@ pub struct Placed<'a> {
     pub usage: &'static str,
     /// Owning tenant's name.
     pub tenant: &'a str,
+    /// On tidal capacity: the lending service, `namespace/name`.
+    pub lender: Option<String>,
 }
 
 /// The pod for `placed` of `workload`.
@@ -48,6 +50,9 @@ pub fn replica_pod(workload: &Object, placed: &Placed<'_>) -> Pod {
     annotations.insert(labels::MODEL.into(), model_name(placed.model));
     annotations.insert(labels::USAGE.into(), placed.usage.into());
     annotations.insert(labels::DEVICES.into(), placed.devices.join(","));
+    if let Some(lender) = &placed.lender {
+        annotations.insert(labels::LENDER.into(), lender.clone());
+    }
 
     let mut spec: PodSpec = template.spec.clone().unwrap_or_default();
     spec.scheduler_name = Some(labels::SCHEDULER_NAME.into());
@@ -127,6 +132,7 @@ mod tests {
             model: ascend,
             usage: "Guaranteed",
             tenant: "bank-risk",
+            lender: None,
         };
         let pod = replica_pod(&Object::Training(j.clone()), &placed);
         assert_eq!(pod.metadata.name.as_deref(), Some("credit-risk-llm-sft-1"));

@@ -21,9 +21,9 @@ use tidepool_edge as edge;
 use tidepool_engine::{self as engine, Seconds, Snapshot};
 
 use crate::completion::{self, Ending};
-use crate::demand;
 use crate::inventory::{self, NodeInventory};
 use crate::labels;
+use crate::{demand, lending};
 
 /// Reason of the `Accepted=False` condition on a workload whose spec is invalid.
 pub const INVALID_SPEC: &str = "InvalidSpec";
@@ -86,6 +86,35 @@ impl Object {
     /// `Kind/namespace/name`, for messages.
     pub fn reference(&self) -> String {
         format!("{}/{}/{}", self.kind(), self.namespace(), self.name())
+    }
+
+    /// Its place in its tenant's queue: when it was created or, once preempted, when that
+    /// happened (as Kueue requeues evicted workloads), behind what was submitted meanwhile.
+    pub fn queued_since(&self) -> Option<&Time> {
+        let created = self.meta().creation_timestamp.as_ref();
+        let Object::Training(j) = self else { return created };
+        let status = j.status.as_ref().filter(|s| s.phase == tidepool_crds::training_job::TrainingPhase::Preempted);
+        let preempted = status.and_then(|s| s.conditions.iter().find(|c| c.type_ == "Preempted" && c.status == "True"));
+        preempted.map(|c| &c.last_transition_time).or(created)
+    }
+
+    /// When a preempted training job was preempted, and for whom (`Kind/namespace/name`).
+    fn preemption(&self) -> Option<(Seconds, &str)> {
+        let Object::Training(j) = self else { return None };
+        let status = j.status.as_ref().filter(|s| s.phase == tidepool_crds::training_job::TrainingPhase::Preempted)?;
+        let at = status.conditions.iter().find(|c| c.type_ == "Preempted" && c.status == "True")?;
+        Some((Seconds(at.last_transition_time.0.as_second()), status.preempted_by.as_deref()?))
+    }
+
+    /// Whether it has started: training running or ended, a service with its minimum replicas.
+    fn started(&self) -> bool {
+        use tidepool_crds::training_job::TrainingPhase;
+        match self {
+            Object::Training(j) => j.status.as_ref().is_some_and(|s| {
+                matches!(s.phase, TrainingPhase::Running | TrainingPhase::Succeeded | TrainingPhase::Failed)
+            }),
+            Object::Inference(svc) => svc.status.as_ref().is_some_and(|s| s.ready_replicas >= svc.spec.replicas.min),
+        }
     }
 
     /// Whether its status already records that it ended (training jobs only).
@@ -237,13 +266,16 @@ pub fn assemble(
         .map(Object::Training)
         .chain(objects.inference_services.iter().cloned().map(Object::Inference))
         .collect();
-    listed
-        .sort_by_cached_key(|o| (o.meta().creation_timestamp.as_ref().map(|t| t.0), o.namespace(), o.name(), o.kind()));
-    for object in listed {
+    listed.sort_by_cached_key(|o| (o.queued_since().map(|t| t.0), o.namespace(), o.name(), o.kind()));
+    let listed_refs: BTreeMap<String, &Object> = listed.iter().map(|o| (o.reference(), o)).collect();
+    for object in listed.iter().cloned() {
         if object.rejected_at_this_generation() || object.has_ended() {
             continue;
         }
         let key = (object.kind().to_owned(), object.namespace(), object.name());
+        if waits_for_preemptor(&object, &key, &listed_refs, objects, now) {
+            continue;
+        }
         let stopped = stopped.remove(&key).unwrap_or_default();
         if let (Object::Training(_), Some(ending)) = (&object, completion::training_ending(&stopped)) {
             let running = objects
@@ -265,7 +297,7 @@ pub fn assemble(
             rejected.push(Rejected { message: format!("{}: {v}", object.reference()), field, object });
             continue;
         }
-        let submitted = seconds(object.meta().creation_timestamp.as_ref(), now);
+        let submitted = seconds(object.queued_since(), now);
         let converted = match &object {
             Object::Training(j) => edge::training_job(j, &tenants, &s.catalogue, submitted),
             Object::Inference(svc) => {
@@ -298,7 +330,14 @@ pub fn assemble(
     }
     let kept: Vec<&Pod> =
         objects.pods.iter().filter(|p| !surplus.contains(&(p.namespace().unwrap_or_default(), p.name_any()))).collect();
-    add_allocations(&mut s, &mut workloads, &kept);
+    let borrowed = add_allocations(&mut s, &mut workloads, &kept);
+    let tidal = api_policy.map_or_else(|| SchedulingPolicySpec::default().tidal, |p| p.spec.tidal.clone());
+    let lending_policy = demand::LendingPolicy {
+        horizon_minutes: tidal.horizon_minutes,
+        safety_margin_percent: tidal.safety_margin_percent,
+        utc_offset_hours,
+    };
+    s.lent = lent_devices(&s, &workloads, &borrowed, tidal.enabled.then_some(&lending_policy), now);
     let tenant_objects =
         s.tenants.iter().map(|t| objects.tenants.iter().find(|o| o.name_any() == t.name).cloned()).collect();
     Ok(Assembled {
@@ -389,6 +428,67 @@ fn add_nodes(
     }
 }
 
+/// How long a preempted job at most waits for the workload it made room for to start.
+pub const PREEMPTOR_HOLD: i64 = 600;
+
+/// Whether a preempted job stays out of this pass: it has no pods left, and the workload it made
+/// room for exists and has not started, within [`PREEMPTOR_HOLD`] of the preemption. Otherwise,
+/// when both wait, fair share could hand the freed devices straight back to the victim, and the
+/// two would take them from each other pass after pass.
+fn waits_for_preemptor(
+    object: &Object,
+    key: &(String, String, String),
+    listed: &BTreeMap<String, &Object>,
+    objects: &Objects,
+    now: Seconds,
+) -> bool {
+    let Some((at, preemptor)) = object.preemption() else { return false };
+    if now.0 - at.0 > PREEMPTOR_HOLD || listed.get(preemptor).is_none_or(|p| p.started()) {
+        return false;
+    }
+    !objects.pods.iter().any(|p| pod_info(p).is_some_and(|(k, ns, w, _)| (&k, &ns, &w) == (&key.0, &key.1, &key.2)))
+}
+
+/// The devices lent this pass (see [`lending`]): under borrowers, and offered by services that
+/// may lend when `policy` (the tidal part of the SchedulingPolicy) lets them.
+fn lent_devices(
+    s: &Snapshot,
+    workloads: &[Workload],
+    borrowed: &[(usize, String)],
+    policy: Option<&demand::LendingPolicy>,
+    now: Seconds,
+) -> Vec<engine::Lent> {
+    let by_ref: BTreeMap<String, engine::WorkloadId> = workloads
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| matches!(w.object, Object::Inference(_)))
+        .map(|(i, w)| (format!("{}/{}", w.object.namespace(), w.object.name()), engine::WorkloadId(i as u32)))
+        .collect();
+    let borrowed: Vec<(usize, engine::WorkloadId)> =
+        borrowed.iter().filter_map(|(i, lender)| Some((*i, *by_ref.get(lender)?))).collect();
+    let at = k8s_openapi::jiff::Timestamp::from_second(now.0).unwrap_or_default();
+    let lenders: Vec<lending::Lender> = policy
+        .map(|policy| {
+            workloads
+                .iter()
+                .enumerate()
+                .filter_map(|(i, w)| {
+                    let Object::Inference(svc) = &w.object else { return None };
+                    let id = engine::WorkloadId(i as u32);
+                    let model = s.allocations.iter().find(|a| a.workload == id)?.model;
+                    if !svc.spec.tidal.may_lend {
+                        return None;
+                    }
+                    let name = &s.catalogue.models[model.ix()].name;
+                    let replicas = demand::lendable_replicas(svc, Some(name), at, policy);
+                    Some(lending::Lender { workload: id, model, devices: replicas * svc.spec.devices_per_replica })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    lending::lent(s, &borrowed, &lenders)
+}
+
 fn pod_info(pod: &Pod) -> Option<(String, String, String, PodInfo)> {
     let l = pod.labels();
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
@@ -414,7 +514,8 @@ fn pod_info(pod: &Pod) -> Option<(String, String, String, PodInfo)> {
     ))
 }
 
-fn add_allocations(s: &mut Snapshot, workloads: &mut [Workload], pods: &[&Pod]) {
+/// Adds the allocations; returns, for each tidal one, its index and its lender's `namespace/name`.
+fn add_allocations(s: &mut Snapshot, workloads: &mut [Workload], pods: &[&Pod]) -> Vec<(usize, String)> {
     let by_ref: BTreeMap<(&str, String, String), usize> = workloads
         .iter()
         .enumerate()
@@ -423,6 +524,7 @@ fn add_allocations(s: &mut Snapshot, workloads: &mut [Workload], pods: &[&Pod]) 
     let nodes: BTreeMap<&str, usize> = s.nodes.iter().enumerate().map(|(i, n)| (n.name.as_str(), i)).collect();
     let mut held = vec![0u64; s.nodes.len()];
     let mut allocations = Vec::new();
+    let mut borrowed = Vec::new();
     for pod in pods {
         let Some((kind, ns, name, info)) = pod_info(pod) else { continue };
         let Some(&w) = by_ref.get(&(kind.as_str(), ns, name)) else { continue };
@@ -440,6 +542,9 @@ fn add_allocations(s: &mut Snapshot, workloads: &mut [Workload], pods: &[&Pod]) 
                         Some("Tidal") => engine::UsageClass::Tidal,
                         _ => engine::UsageClass::Guaranteed,
                     };
+                    if let Some(lender) = pod.annotations().get(labels::LENDER) {
+                        borrowed.push((allocations.len(), lender.clone()));
+                    }
                     let last_checkpoint = match &workloads[w].object {
                         Object::Training(j) => j.status.as_ref().and_then(|st| st.last_checkpoint_time.as_ref()),
                         Object::Inference(_) => None,
@@ -461,6 +566,7 @@ fn add_allocations(s: &mut Snapshot, workloads: &mut [Workload], pods: &[&Pod]) 
         workloads[w].pods.push(info);
     }
     s.allocations = allocations;
+    borrowed
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub struct Outcome {
     pub replicas_min: u32,
     /// Replicas demand calls for now (inference services).
     pub replicas_wanted: u32,
+    /// Devices lent to tidal work (inference services).
+    pub lent_devices: u32,
     /// Where it runs, when placed.
     pub placement: Option<Placement>,
     /// Why this chip, when chosen this pass.
@@ -28,8 +30,8 @@ pub struct Outcome {
     pub pending_reason: Option<String>,
     /// Price per hour of the devices held.
     pub cost_per_hour: Option<String>,
-    /// Evicted this pass, with why.
-    pub preempted: Option<String>,
+    /// Evicted this pass: why, and the workload it made room for (`Kind/namespace/name`).
+    pub preempted: Option<(String, String)>,
     /// Whether its pods were evicted by this pass (and not already terminating from an earlier
     /// one): the count of preemptions goes up once per preemption, however many passes it takes.
     pub newly_preempted: bool,
@@ -81,7 +83,8 @@ pub fn desired(object: &Object, outcome: &Outcome, now: &Time) -> Value {
         (false, true, _) => "Serving",
         (false, false, _) => "Pending",
     };
-    let waiting = outcome.pending_reason.clone().or_else(|| outcome.preempted.clone()).unwrap_or_default();
+    let waiting =
+        outcome.pending_reason.clone().or_else(|| outcome.preempted.as_ref().map(|p| p.0.clone())).unwrap_or_default();
     let mut conditions = vec![
         condition("Accepted", true, "Valid", "the spec is valid", now, &old),
         if running {
@@ -91,7 +94,7 @@ pub fn desired(object: &Object, outcome: &Outcome, now: &Time) -> Value {
         },
         condition("Running", running, if running { "Bound" } else { "NotPlaced" }, "", now, &old),
     ];
-    if let Some(why) = &outcome.preempted {
+    if let Some((why, _)) = &outcome.preempted {
         conditions.push(condition("Preempted", true, "Preempted", why, now, &old));
     }
     let selection = outcome.selection.as_ref().map(|s| json!(s)).or_else(|| cur.get("selection").cloned());
@@ -108,12 +111,17 @@ pub fn desired(object: &Object, outcome: &Outcome, now: &Time) -> Value {
     if training {
         status["replicas"] = json!(outcome.replicas);
         status["preemptions"] = json!(preemptions);
+        // Kept while it waits after a preemption; cleared once it runs again.
+        let by = outcome.preempted.as_ref().map(|p| json!(p.1));
+        status["preemptedBy"] =
+            if running { Value::Null } else { by.or_else(|| cur.get("preemptedBy").cloned()).unwrap_or(Value::Null) };
         if running && cur.get("startTime").is_none() {
             status["startTime"] = json!(now);
         }
     } else {
         status["readyReplicas"] = json!(outcome.replicas);
         status["desiredReplicas"] = json!(outcome.replicas_wanted);
+        status["lentDevices"] = json!(outcome.lent_devices);
     }
     status
 }
@@ -228,7 +236,7 @@ mod tests {
     fn a_preemption_is_counted_once_across_passes() {
         let outcome = Outcome {
             replicas_min: 2,
-            preempted: Some("preempted with 120s notice".into()),
+            preempted: Some(("preempted with 120s notice".into(), "TrainingJob/ns/high".into())),
             newly_preempted: true,
             ..Default::default()
         };

@@ -429,9 +429,77 @@ async fn a_tenant_needing_its_guaranteed_devices_reclaims_them_from_a_borrower_w
     let evicted = evictions.lock().unwrap().clone();
     assert_eq!(evicted.len(), 2, "the whole gang goes: {evicted:?}");
     assert!(evicted.iter().all(|(ns, _, grace)| ns == "borrower-ns" && *grace == Some(90)));
-    assert_eq!(job_status(&client, "borrower-ns", "wide").await.phase, tidepool_crds::training_job::TrainingPhase::Preempted);
+    assert_eq!(
+        job_status(&client, "borrower-ns", "wide").await.phase,
+        tidepool_crds::training_job::TrainingPhase::Preempted
+    );
 
     clock.advance(90);
     reconcile_once(&ctx, &[]).await.unwrap();
-    assert_eq!(job_status(&client, "owner-ns", "mine").await.phase, tidepool_crds::training_job::TrainingPhase::Running);
+    let mine = job_status(&client, "owner-ns", "mine").await;
+    let held: Vec<_> =
+        pods(&client).await.iter().map(|p| (p.name_any(), p.spec.as_ref().unwrap().node_name.clone())).collect();
+    assert_eq!(mine.phase, tidepool_crds::training_job::TrainingPhase::Running, "{:?} {held:?}", mine.pending_reason);
+
+    // The borrower's job waited for the owner's to start, and now waits for room: no ping-pong.
+    clock.advance(60);
+    reconcile_once(&ctx, &[]).await.unwrap();
+    assert_eq!(evictions.lock().unwrap().len(), 2);
+    assert_eq!(
+        job_status(&client, "owner-ns", "mine").await.phase,
+        tidepool_crds::training_job::TrainingPhase::Running
+    );
+}
+
+#[tokio::test]
+async fn an_idle_service_lends_its_devices_to_preemptible_work_and_takes_them_back_before_demand_returns() {
+    let (client, evictions) = small_cluster(0).await;
+    add_nodes(&client, (0..2).map(|i| model_node(&format!("h20-{i}"), "nvidia-h20", &[])).collect()).await;
+    let nightly = "apiVersion: tidepool.dev/v1alpha1\nkind: Tenant\nmetadata: {name: nightly}\nspec:\n  \
+                   namespaces: [nightly-ns]\n  quotas: [{family: nvidia, nominal: 0, borrowingLimit: 0}]\n";
+    submit(&client, vec![ApiObject::Tenant(tenant(nightly))]).await;
+    let lending = format!("{SERVICE}  tidal: {{mayLend: true, reclaimLeadTimeSeconds: 900}}\n");
+    let ApiObject::InferenceService(svc) = tidepool_crds::manifests::parse(&lending, "svc.yaml").unwrap().remove(0)
+    else {
+        panic!("not an InferenceService")
+    };
+    Api::<InferenceService>::namespaced(client.clone(), "team-ns").create(&PostParams::default(), &svc).await.unwrap();
+    let mut batch = job_in("nightly-ns", "batch", 1, true);
+    batch.spec.devices_per_replica = 4;
+    batch.spec.accelerators[0].model = Some("nvidia-h20".into());
+    Api::<TrainingJob>::namespaced(client.clone(), "nightly-ns").create(&PostParams::default(), &batch).await.unwrap();
+
+    // 02:00 at UTC+8: one replica serves the night; the day's peak needs 8, the next 2¼ hours 1,
+    // so 7 devices are lent once the service runs. The nightly tenant has no quota: only tidal
+    // capacity can take its job.
+    let two_local = k8s_openapi::jiff::Timestamp::from_second(1_795_939_200 - 14 * 3600).unwrap();
+    let clock = std::sync::Arc::new(tidepool_controller::ManualClock::new(two_local));
+    let (mut ctx, _) = context(&client, "local");
+    ctx.clock = clock.clone();
+    reconcile_once(&ctx, &[]).await.unwrap();
+    clock.advance(60);
+    let pass = reconcile_once(&ctx, &[]).await.unwrap();
+    assert!(pass.applied.errors.is_empty(), "{:?}", pass.applied.errors);
+    let batch_pod = Api::<Pod>::namespaced(client.clone(), "nightly-ns").get("batch-0").await.unwrap();
+    let annotations = batch_pod.metadata.annotations.unwrap();
+    assert_eq!((annotations[labels::USAGE].as_str(), annotations[labels::LENDER].as_str()), ("Tidal", "team-ns/chat"));
+    let chat =
+        Api::<InferenceService>::namespaced(client.clone(), "team-ns").get("chat").await.unwrap().status.unwrap();
+    assert_eq!((chat.ready_replicas, chat.lent_devices), (1, 7));
+
+    // 07:45: with 15 minutes' lead the service already wants 08:00's six replicas; it takes its
+    // devices back from the batch job, which gets its 90 s of grace.
+    clock.advance(5 * 3600 + 44 * 60);
+    let pass = reconcile_once(&ctx, &[]).await.unwrap();
+    assert!(pass.applied.errors.is_empty(), "{:?}", pass.applied.errors);
+    assert_eq!(evictions.lock().unwrap().as_slice(), [("nightly-ns".to_owned(), "batch-0".to_owned(), Some(90))]);
+    assert_eq!(
+        job_status(&client, "nightly-ns", "batch").await.phase,
+        tidepool_crds::training_job::TrainingPhase::Preempted
+    );
+    clock.advance(90);
+    reconcile_once(&ctx, &[]).await.unwrap();
+    let chat =
+        Api::<InferenceService>::namespaced(client.clone(), "team-ns").get("chat").await.unwrap().status.unwrap();
+    assert_eq!((chat.desired_replicas, chat.ready_replicas), (6, 6));
 }
