@@ -250,17 +250,8 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
             patches.push((r.object.clone(), want));
         }
     }
-    let results: Vec<Result<(), Error>> = stream::iter(patches)
-        .map(|(object, want)| write_status(ctx, object, want))
-        .buffer_unordered(ctx.config.concurrency.max(1))
-        .collect()
-        .await;
-    for r in results {
-        match r {
-            Ok(()) => out.statuses += 1,
-            Err(e) => out.errors.push(e),
-        }
-    }
+    let written = stream::iter(patches).map(|(object, want)| write_status(ctx, object, want));
+    out.count_statuses(written.buffer_unordered(ctx.config.concurrency.max(1)).collect().await);
 
     // 5. Tenant usage.
     let holdings: Vec<Holding> = held
@@ -280,18 +271,20 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
         .filter_map(|(t, want)| Some((t.as_ref()?, want)))
         .filter(|(t, want)| !tenant_status::same_usage(t.status.as_ref(), want))
         .collect();
-    let results: Vec<Result<(), Error>> = stream::iter(tenant_patches)
-        .map(|(tenant, want)| write_tenant_status(ctx, tenant, want))
-        .buffer_unordered(ctx.config.concurrency.max(1))
-        .collect()
-        .await;
-    for r in results {
-        match r {
-            Ok(()) => out.statuses += 1,
-            Err(e) => out.errors.push(e),
+    let written = stream::iter(tenant_patches).map(|(tenant, want)| write_tenant_status(ctx, tenant, want));
+    out.count_statuses(written.buffer_unordered(ctx.config.concurrency.max(1)).collect().await);
+    out
+}
+
+impl Applied {
+    fn count_statuses(&mut self, results: Vec<Result<(), Error>>) {
+        for r in results {
+            match r {
+                Ok(()) => self.statuses += 1,
+                Err(e) => self.errors.push(e),
+            }
         }
     }
-    out
 }
 
 /// Tenants are cluster-scoped; one stored in a namespace (as the test API keeps them) is

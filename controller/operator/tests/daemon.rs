@@ -33,34 +33,13 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     (response.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap(), response)
 }
 
-const TENANT: &str = r#"
-apiVersion: tidepool.dev/v1alpha1
-kind: Tenant
-metadata: {name: team}
-spec:
-  namespaces: [team-ns]
-  quotas: [{family: nvidia, nominal: 8, borrowingLimit: 0}]
-"#;
-
-const JOB: &str = r#"
-apiVersion: tidepool.dev/v1alpha1
-kind: TrainingJob
-metadata: {name: fine-tune, namespace: team-ns}
-spec:
-  workloadClass: llm-training
-  replicas: {min: 1}
-  devicesPerReplica: 2
-  accelerators: [{model: nvidia-h100}]
-  template: {spec: {containers: [{name: main, image: trainer:1}]}}
-"#;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_leader_places_work_submitted_while_it_runs_on_an_agents_devices_and_stops() {
     let (fake, _) = support::fake::client().await;
     let client = support::watching::with_watches(fake);
     let policy = support::group_cloud().into_iter().filter(|o| matches!(o, ApiObject::SchedulingPolicy(_))).collect();
     support::submit(&client, policy).await;
-    support::submit(&client, vec![ApiObject::Tenant(support::tenant(TENANT))]).await;
+    support::submit(&client, vec![ApiObject::Tenant(support::team(8))]).await;
     let mut node = Node::default();
     node.metadata.name = Some(peers::NODE.into());
     support::add_nodes(&client, vec![node]).await;
@@ -105,7 +84,7 @@ async fn the_leader_places_work_submitted_while_it_runs_on_an_agents_devices_and
         assert!(metrics.contains("tidepool_connected_agents 1"), "{metrics}");
 
         // Submitted while the controller runs: the watch wakes it, no timer needed.
-        let job = support::job(JOB);
+        let job = support::training("team-ns", "fine-tune", 1, 2, "nvidia-h100", "");
         let submitted = Instant::now();
         Api::<TrainingJob>::namespaced(client.clone(), "team-ns").create(&PostParams::default(), &job).await.unwrap();
         let mut bound = Vec::new();

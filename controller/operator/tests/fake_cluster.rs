@@ -138,37 +138,15 @@ async fn a_pod_created_but_not_bound_before_a_crash_is_bound_not_duplicated() {
     assert_eq!(names.len(), chat.len());
 }
 
-const TENANT: &str = r#"
-apiVersion: tidepool.dev/v1alpha1
-kind: Tenant
-metadata: {name: team}
-spec:
-  namespaces: [team-ns]
-  quotas: [{family: nvidia, nominal: 8, borrowingLimit: 0}]
-"#;
-
 fn small_job(name: &str, priority: i32, extra: &str) -> TrainingJob {
-    job(&format!(
-        r#"
-apiVersion: tidepool.dev/v1alpha1
-kind: TrainingJob
-metadata: {{name: {name}, namespace: team-ns}}
-spec:
-  workloadClass: llm-training
-  replicas: {{min: 1}}
-  devicesPerReplica: 8
-  accelerators: [{{model: nvidia-a100-80g}}]
-  priority: {priority}
-  template: {{spec: {{containers: [{{name: main, image: trainer:1}}]}}}}
-{extra}"#
-    ))
+    training("team-ns", name, 1, 8, "nvidia-a100-80g", &format!("  priority: {priority}\n{extra}"))
 }
 
 async fn small_cluster(nodes: usize) -> (kube::Client, fake::Evictions) {
     let (client, evictions) = fake::client().await;
     let policy = group_cloud().into_iter().filter(|o| matches!(o, ApiObject::SchedulingPolicy(_))).collect();
     submit(&client, policy).await;
-    submit(&client, vec![ApiObject::Tenant(tenant(TENANT))]).await;
+    submit(&client, vec![ApiObject::Tenant(team(8))]).await;
     add_nodes(&client, (0..nodes).map(|i| model_node(&format!("a100-{i}"), "nvidia-a100-80g", &[])).collect()).await;
     (client, evictions)
 }
@@ -380,21 +358,9 @@ async fn an_inference_service_scales_with_its_hourly_demand() {
 }
 
 fn job_in(ns: &str, name: &str, replicas: u32, preemptible: bool) -> TrainingJob {
-    job(&format!(
-        r#"
-apiVersion: tidepool.dev/v1alpha1
-kind: TrainingJob
-metadata: {{name: {name}, namespace: {ns}}}
-spec:
-  workloadClass: llm-training
-  replicas: {{min: {replicas}}}
-  devicesPerReplica: 8
-  accelerators: [{{model: nvidia-a100-80g}}]
-  preemptible: {preemptible}
-  checkpoint: {{intervalSeconds: 1800, gracePeriodSeconds: 90}}
-  template: {{spec: {{containers: [{{name: main, image: trainer:1}}]}}}}
-"#
-    ))
+    let extra =
+        format!("  preemptible: {preemptible}\n  checkpoint: {{intervalSeconds: 1800, gracePeriodSeconds: 90}}\n");
+    training(ns, name, replicas, 8, "nvidia-a100-80g", &extra)
 }
 
 #[tokio::test]

@@ -25,29 +25,8 @@ use tidepool_crds::TrainingJob;
 use tidepool_crds::manifests::ApiObject;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const TENANT: &str = r#"
-apiVersion: tidepool.dev/v1alpha1
-kind: Tenant
-metadata: {name: team}
-spec:
-  namespaces: [team-ns]
-  quotas: [{family: nvidia, nominal: 32, borrowingLimit: 0}]
-"#;
-
 fn job(name: &str, replicas: u32, devices: u32) -> TrainingJob {
-    support::job(&format!(
-        r#"
-apiVersion: tidepool.dev/v1alpha1
-kind: TrainingJob
-metadata: {{name: {name}, namespace: team-ns}}
-spec:
-  workloadClass: llm-training
-  replicas: {{min: {replicas}}}
-  devicesPerReplica: {devices}
-  accelerators: [{{model: nvidia-h100}}]
-  template: {{spec: {{containers: [{{name: main, image: trainer:1}}]}}}}
-"#
-    ))
+    support::training("team-ns", name, replicas, devices, "nvidia-h100", "")
 }
 
 /// A binary of this workspace, next to the test's own directory.
@@ -141,7 +120,7 @@ async fn a_controller_process_and_three_agent_processes_place_work_and_handle_a_
     let client = support::watching::with_watches(fake);
     let policy = support::group_cloud().into_iter().filter(|o| matches!(o, ApiObject::SchedulingPolicy(_))).collect();
     support::submit(&client, policy).await;
-    support::submit(&client, vec![ApiObject::Tenant(support::tenant(TENANT))]).await;
+    support::submit(&client, vec![ApiObject::Tenant(support::team(32))]).await;
     let nodes = ["node-a", "node-b", "node-c"].map(|name| {
         let mut node = Node::default();
         node.metadata.name = Some(name.into());

@@ -83,6 +83,16 @@ pub async fn pods(client: &kube::Client) -> Vec<Pod> {
     Api::<Pod>::all(client.clone()).list(&ListParams::default().labels(labels::WORKLOAD)).await.unwrap().items
 }
 
+/// TrainingJob `namespace/name`: a gang of `replicas` with `devices` each of `model`, and `extra`
+/// lines of spec (indented two spaces).
+pub fn training(namespace: &str, name: &str, replicas: u32, devices: u32, model: &str, extra: &str) -> TrainingJob {
+    job(&format!(
+        "apiVersion: tidepool.dev/v1alpha1\nkind: TrainingJob\nmetadata: {{name: {name}, namespace: {namespace}}}\n\
+         spec:\n  workloadClass: llm-training\n  replicas: {{min: {replicas}}}\n  devicesPerReplica: {devices}\n  \
+         accelerators: [{{model: {model}}}]\n  template: {{spec: {{containers: [{{name: main, image: trainer:1}}]}}}}\n{extra}"
+    ))
+}
+
 /// A training job from YAML.
 pub fn job(yaml: &str) -> TrainingJob {
     match manifests::parse(yaml, "test.yaml").unwrap().pop().unwrap() {
@@ -91,7 +101,15 @@ pub fn job(yaml: &str) -> TrainingJob {
     }
 }
 
-/// A training job from YAML.
+/// Tenant `team`, owning namespace `team-ns`, with `nominal` NVIDIA devices and no borrowing.
+pub fn team(nominal: u32) -> Tenant {
+    tenant(&format!(
+        "apiVersion: tidepool.dev/v1alpha1\nkind: Tenant\nmetadata: {{name: team}}\nspec:\n  namespaces: [team-ns]\n  \
+         quotas: [{{family: nvidia, nominal: {nominal}, borrowingLimit: 0}}]\n"
+    ))
+}
+
+/// A tenant from YAML.
 pub fn tenant(yaml: &str) -> Tenant {
     match manifests::parse(yaml, "test.yaml").unwrap().pop().unwrap() {
         ApiObject::Tenant(t) => t,
