@@ -5,8 +5,8 @@
 //!
 //! The first schedulable node is given an agent's inventory of two NVIDIA H100s (the cluster
 //! need not have them): a one-device TrainingJob must get a pod bound to that node through the
-//! real `pods/binding`, and a status naming the node, by server-side apply. The kubelet will
-//! then refuse the pod for lack of the device, which is not what is tested. Everything the test
+//! real `pods/binding`, and a status naming the node, by server-side apply; a second pass leaves
+//! one pod. The kubelet may refuse the pod for lack of the device, which is not what is tested. Everything the test
 //! created, except the CRDs, is deleted at the end.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -95,23 +95,21 @@ async fn a_job_is_bound_and_reported_on_a_real_cluster() {
         clock: Arc::new(SystemClock),
         config: Config { cluster: "e2e".into(), concurrency: 16 },
     };
+    let pods_api = Api::<k8s_openapi::api::core::v1::Pod>::namespaced(client.clone(), &run);
     let first = reconcile_once(&ctx, std::slice::from_ref(&inventory)).await.unwrap();
-    let second = reconcile_once(&ctx, std::slice::from_ref(&inventory)).await.unwrap();
-
-    let pods = Api::<k8s_openapi::api::core::v1::Pod>::namespaced(client.clone(), &run)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items;
+    let pods = pods_api.list(&ListParams::default()).await.unwrap().items;
     let status = jobs.get("probe").await.unwrap().status;
+    // The kubelet may refuse the pod (no such device) and the pass replace it: never two pods.
+    let second = reconcile_once(&ctx, std::slice::from_ref(&inventory)).await.unwrap();
+    let after = pods_api.list(&ListParams::default()).await.unwrap().items;
     let _ = namespaces.delete(&run, &DeleteParams::default()).await;
     let _ = Api::<Tenant>::all(client.clone()).delete(&run, &DeleteParams::default()).await;
 
     assert!(first.applied.errors.is_empty(), "{:?}", first.applied.errors);
     assert_eq!(first.applied.created, 1, "{first:?}");
-    assert_eq!(second.applied.created, 0, "the second pass creates nothing: {second:?}");
     assert_eq!(pods.len(), 1);
     assert_eq!(pods[0].spec.as_ref().unwrap().node_name.as_deref(), Some(node_name.as_str()));
     let placement = status.unwrap().placement.expect("status names the placement");
     assert_eq!(placement.nodes, [node_name]);
+    assert!(after.len() <= 1, "a duplicate after a second pass: {after:?} {second:?}");
 }
