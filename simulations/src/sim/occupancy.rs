@@ -1,12 +1,13 @@
 //! What the fleet holds between cycles, kept up to date on every bind and release, for the
 //! parking rules ([`crate::sim::parking`]): free devices per pool of nodes (nodes of one cluster,
-//! model and dedication, as the engine partitions them), the priorities of the replicas each
-//! tenant runs per model, the devices each tenant uses per model, and who borrows. It decides
-//! nothing and is never shown to the engine.
+//! model and dedication, as the engine partitions them), the devices each tenant holds per pool
+//! and priority, borrowed devices per pool and tenant, and the devices each tenant uses per model
+//! and family. It decides nothing and is never shown to the engine. Everything is in dense
+//! vectors: the parking rules read it for every parked class at every cycle.
 
 use std::collections::BTreeMap;
 
-use tidepool_engine::{ClusterId, ModelId, NodeId, Snapshot, TenantId, UsageClass};
+use tidepool_engine::{ClusterId, ModelId, NodeId, QuotaKey, Snapshot, TenantId, UsageClass};
 
 /// Nodes of one cluster and model with the same dedication, and their free devices.
 #[derive(Clone, Debug)]
@@ -30,7 +31,7 @@ pub(crate) struct Held {
     pub usage: UsageClass,
 }
 
-/// Free capacity by pool and running work by tenant, model and priority.
+/// Free capacity by pool and running work by tenant, pool and priority.
 #[derive(Clone, Debug)]
 pub(crate) struct Occupancy {
     /// Per node: its pool (`None`: unschedulable or without devices) and free devices.
@@ -38,12 +39,16 @@ pub(crate) struct Occupancy {
     free: Vec<u32>,
     pub pools: Vec<Pool>,
     models: usize,
-    /// Devices in use per (tenant, model), counted for the tenant and for each ancestor (tidal
-    /// devices are not counted, as the engine's quotas do not count them).
+    families: usize,
+    tenants: usize,
+    /// Devices in use per (tenant, model) and per (tenant, family), counted for the tenant and
+    /// for each ancestor (tidal devices are not counted, as the engine's quotas do not count
+    /// them).
     used: Vec<u32>,
-    /// Running replicas per (tenant, model, priority).
-    priorities: BTreeMap<(TenantId, ModelId, i32), u32>,
-    /// Borrowed replicas per (tenant, model).
+    used_family: Vec<u32>,
+    /// Per (pool, tenant): devices held by priority, ascending.
+    held: Vec<Vec<(i32, u32)>>,
+    /// Per (pool, tenant): borrowed devices held.
     borrowed: Vec<u32>,
 }
 
@@ -77,49 +82,63 @@ impl Occupancy {
             pool_of[i] = Some(p);
             free[i] = healthy;
         }
-        let (models, tenants) = (s.catalogue.models.len(), s.tenants.len());
+        let (models, families, tenants) = (s.catalogue.models.len(), s.catalogue.families.len(), s.tenants.len());
+        let slots = pools.len() * tenants;
         Occupancy {
             pool_of,
             free,
             pools,
             models,
+            families,
+            tenants,
             used: vec![0; tenants * models],
-            priorities: BTreeMap::new(),
-            borrowed: vec![0; tenants * models],
+            used_family: vec![0; tenants * families],
+            held: vec![Vec::new(); slots],
+            borrowed: vec![0; slots],
         }
+    }
+
+    /// The pool a node is in, if any.
+    pub fn pool_of(&self, node: NodeId) -> Option<usize> {
+        self.pool_of[node.ix()].map(|p| p as usize)
     }
 
     /// Records a replica placed.
     pub fn bind(&mut self, s: &Snapshot, h: Held) {
-        self.move_devices(h.node, -(h.devices as i64));
-        if h.usage != UsageClass::Tidal {
-            for t in s.tenant_path(h.tenant) {
-                self.used[t.ix() * self.models + h.model.ix()] += h.devices;
-            }
-        }
-        *self.priorities.entry((h.tenant, h.model, h.priority)).or_default() += 1;
-        if h.usage == UsageClass::Borrowed {
-            self.borrowed[h.tenant.ix() * self.models + h.model.ix()] += 1;
-        }
+        self.count(s, h, true);
     }
 
     /// Records a replica stopped (the same `Held` it was bound with).
     pub fn release(&mut self, s: &Snapshot, h: Held) {
-        self.move_devices(h.node, i64::from(h.devices));
+        self.count(s, h, false);
+    }
+
+    fn count(&mut self, s: &Snapshot, h: Held, bind: bool) {
+        let n = h.devices;
+        let add = |x: &mut u32| *x = if bind { *x + n } else { x.saturating_sub(n) };
         if h.usage != UsageClass::Tidal {
+            let family = s.catalogue.model(h.model).family;
             for t in s.tenant_path(h.tenant) {
-                self.used[t.ix() * self.models + h.model.ix()] -= h.devices;
+                add(&mut self.used[t.ix() * self.models + h.model.ix()]);
+                add(&mut self.used_family[t.ix() * self.families + family.ix()]);
             }
         }
-        let key = (h.tenant, h.model, h.priority);
-        if let Some(n) = self.priorities.get_mut(&key) {
-            *n -= 1;
-            if *n == 0 {
-                self.priorities.remove(&key);
+        let Some(p) = self.pool_of[h.node.ix()] else { return };
+        self.move_devices(h.node, if bind { -i64::from(n) } else { i64::from(n) });
+        let slot = p as usize * self.tenants + h.tenant.ix();
+        let held = &mut self.held[slot];
+        match held.binary_search_by_key(&h.priority, |&(q, _)| q) {
+            Ok(i) => {
+                add(&mut held[i].1);
+                if held[i].1 == 0 {
+                    held.remove(i);
+                }
             }
+            Err(i) if bind => held.insert(i, (h.priority, n)),
+            Err(_) => {}
         }
         if h.usage == UsageClass::Borrowed {
-            self.borrowed[h.tenant.ix() * self.models + h.model.ix()] -= 1;
+            add(&mut self.borrowed[slot]);
         }
     }
 
@@ -137,41 +156,46 @@ impl Occupancy {
         self.free[node.ix()] = after;
     }
 
-    /// Whether a pool's free devices hold `replicas` replicas of `devices` each, counting every
-    /// node (what the engine's placement asks first, before it looks at groups or reservations).
-    pub fn room_for(&self, pool: usize, replicas: u32, devices: u32) -> bool {
-        let p = &self.pools[pool];
+    /// Replicas of `devices` each a pool's free devices hold, counting every node.
+    pub fn slots(&self, pool: usize, devices: u32) -> u32 {
         let devices = devices.max(1);
-        if p.total_free < replicas * devices {
-            return false;
+        self.pools[pool].by_free.iter().enumerate().map(|(k, &n)| n * (k as u32 / devices)).sum()
+    }
+
+    /// Free devices of a pool.
+    pub fn free(&self, pool: usize) -> u32 {
+        self.pools[pool].total_free
+    }
+
+    /// Devices a tenant holds in a pool at priority `ceiling` or lower.
+    pub fn held_at_or_below(&self, pool: usize, tenant: TenantId, ceiling: i32) -> u32 {
+        self.held[pool * self.tenants + tenant.ix()].iter().take_while(|&&(q, _)| q <= ceiling).map(|&(_, n)| n).sum()
+    }
+
+    /// Borrowed devices tenants other than `tenant` hold in a pool.
+    pub fn borrowed_by_others(&self, pool: usize, tenant: TenantId) -> u32 {
+        let row = &self.borrowed[pool * self.tenants..(pool + 1) * self.tenants];
+        row.iter().enumerate().filter(|&(t, _)| t != tenant.ix()).map(|(_, &n)| n).sum()
+    }
+
+    /// Devices a tenant (with its descendants) uses that a quota key counts.
+    pub fn used(&self, tenant: TenantId, key: QuotaKey) -> u32 {
+        match key {
+            QuotaKey::Model(m) => self.used[tenant.ix() * self.models + m.ix()],
+            QuotaKey::Family(f) => self.used_family[tenant.ix() * self.families + f.ix()],
         }
-        let slots: u32 = p.by_free.iter().enumerate().map(|(k, &n)| n * (k as u32 / devices)).sum();
-        slots >= replicas
-    }
-
-    /// Devices of a model a tenant (with its descendants) uses.
-    pub fn used(&self, tenant: TenantId, model: ModelId) -> u32 {
-        self.used[tenant.ix() * self.models + model.ix()]
-    }
-
-    /// Whether the tenant runs a replica on the model at priority `ceiling` or lower.
-    pub fn runs_at_or_below(&self, tenant: TenantId, model: ModelId, ceiling: i32) -> bool {
-        self.priorities.range((tenant, model, i32::MIN)..=(tenant, model, ceiling)).next().is_some()
-    }
-
-    /// Whether a tenant other than `tenant` holds borrowed devices of the model.
-    pub fn others_borrow(&self, tenant: TenantId, model: ModelId) -> bool {
-        self.borrowed.chunks(self.models).enumerate().any(|(t, row)| t != tenant.ix() && row[model.ix()] > 0)
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use tidepool_engine::{Catalogue, Cluster, Device, Group, GroupId, Model, Node, Tenant};
 
     use super::*;
 
-    fn fleet() -> Snapshot {
+    /// Two nodes of model `a` and one of `b` (eight devices each, one family), in one cluster;
+    /// tenants root, bank (1) and insurer (2), each guaranteed the whole family.
+    pub(crate) fn fleet() -> Snapshot {
         let model = |name: &str| Model {
             name: name.into(),
             family: tidepool_engine::FamilyId(0),
@@ -188,11 +212,17 @@ mod tests {
                 .map(|d| Device { id: d.to_string(), model: ModelId(m), link_domain: 0, healthy: true })
                 .collect(),
         };
-        let tenant = |name: &str, parent| Tenant {
+        let quota = tidepool_engine::Quota {
+            key: QuotaKey::Family(tidepool_engine::FamilyId(0)),
+            nominal: 24,
+            borrowing_limit: None,
+            lending_limit: None,
+        };
+        let tenant = |name: &str, parent: Option<TenantId>| Tenant {
             name: name.into(),
             parent,
             weight: 1,
-            quotas: Vec::new(),
+            quotas: if parent.is_some() { vec![quota] } else { Vec::new() },
             allowed_clusters: None,
             dedicated_only: false,
         };
@@ -201,7 +231,11 @@ mod tests {
             clusters: vec![Cluster { name: "c".into() }],
             groups: vec![Group { name: "g".into(), cluster: ClusterId(0), rack: 0 }],
             nodes: vec![node(0, 0), node(1, 0), node(2, 1)],
-            tenants: vec![tenant("root", None), tenant("bank", Some(TenantId(0))), tenant("insurer", Some(TenantId(0)))],
+            tenants: vec![
+                tenant("root", None),
+                tenant("bank", Some(TenantId(0))),
+                tenant("insurer", Some(TenantId(0))),
+            ],
             ..Default::default()
         }
     }
@@ -211,21 +245,22 @@ mod tests {
     }
 
     #[test]
-    fn room_counts_whole_replicas_per_node() {
+    fn slots_count_whole_replicas_per_node() {
         let s = fleet();
         let mut o = Occupancy::new(&s);
         assert_eq!(o.pools.len(), 2, "one pool per model");
-        assert!(o.room_for(0, 2, 8));
+        assert_eq!(o.slots(0, 8), 2);
         o.bind(&s, held(0, 4, 0, UsageClass::Guaranteed));
-        // 4 + 8 free devices: two replicas of 4 fit, two of 8 do not, though 12 ≥ 16 is false anyway.
-        assert!(o.room_for(0, 3, 4));
-        assert!(!o.room_for(0, 2, 8));
+        // 4 + 8 free devices: three replicas of 4, one of 8.
+        assert_eq!(o.slots(0, 4), 3);
+        assert_eq!(o.slots(0, 8), 1);
         o.bind(&s, held(1, 2, 0, UsageClass::Guaranteed));
-        // 4 + 6 free: ten devices, but only one replica of 8... none: no node has 8 free.
-        assert!(!o.room_for(0, 1, 8));
-        assert!(o.room_for(0, 2, 4));
+        // 4 + 6 free: ten devices, but no node has 8 free.
+        assert_eq!(o.free(0), 10);
+        assert_eq!(o.slots(0, 8), 0);
+        assert_eq!(o.slots(0, 4), 2);
         o.release(&s, held(0, 4, 0, UsageClass::Guaranteed));
-        assert!(o.room_for(0, 1, 8));
+        assert_eq!(o.slots(0, 8), 1);
     }
 
     #[test]
@@ -234,16 +269,25 @@ mod tests {
         let mut o = Occupancy::new(&s);
         let low = held(0, 2, 0, UsageClass::Borrowed);
         o.bind(&s, low);
-        assert_eq!(o.used(TenantId(1), ModelId(0)), 2);
-        assert_eq!(o.used(TenantId(0), ModelId(0)), 2, "counted for the ancestor too");
-        assert!(o.runs_at_or_below(TenantId(1), ModelId(0), 0));
-        assert!(!o.runs_at_or_below(TenantId(1), ModelId(0), -1));
-        assert!(!o.runs_at_or_below(TenantId(2), ModelId(0), 100));
-        assert!(o.others_borrow(TenantId(2), ModelId(0)));
-        assert!(!o.others_borrow(TenantId(1), ModelId(0)), "its own borrowing does not count");
+        let high = held(0, 4, 100, UsageClass::Guaranteed);
+        o.bind(&s, high);
+        let model = QuotaKey::Model(ModelId(0));
+        let family = QuotaKey::Family(tidepool_engine::FamilyId(0));
+        assert_eq!(o.used(TenantId(1), model), 6);
+        assert_eq!(o.used(TenantId(1), family), 6);
+        assert_eq!(o.used(TenantId(0), model), 6, "counted for the ancestor too");
+        assert_eq!(o.held_at_or_below(0, TenantId(1), 0), 2);
+        assert_eq!(o.held_at_or_below(0, TenantId(1), 100), 6);
+        assert_eq!(o.held_at_or_below(0, TenantId(1), -1), 0);
+        assert_eq!(o.held_at_or_below(0, TenantId(2), 500), 0);
+        assert_eq!(o.borrowed_by_others(0, TenantId(2)), 2);
+        assert_eq!(o.borrowed_by_others(0, TenantId(1)), 0, "its own borrowing does not count");
         o.release(&s, low);
-        assert_eq!(o.used(TenantId(1), ModelId(0)), 0);
-        assert!(!o.runs_at_or_below(TenantId(1), ModelId(0), 0));
-        assert!(!o.others_borrow(TenantId(2), ModelId(0)));
+        assert_eq!(o.used(TenantId(1), model), 4);
+        assert_eq!(o.held_at_or_below(0, TenantId(1), 0), 0);
+        assert_eq!(o.borrowed_by_others(0, TenantId(2)), 0);
+        o.release(&s, high);
+        assert_eq!(o.used(TenantId(0), family), 0);
+        assert_eq!(o.free(0), 16);
     }
 }

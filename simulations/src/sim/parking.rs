@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use tidepool_engine::{FamilyId, ModelId, Policy, QuotaKey, Snapshot, Target, TenantId, UsageClass, Workload};
+use tidepool_engine::{FamilyId, ModelId, NodeId, Policy, Snapshot, Target, TenantId, Workload};
 
 use crate::sim::occupancy::Occupancy;
 
@@ -38,6 +38,8 @@ struct ClassKey {
     devices: u32,
     /// Accepted models, ascending.
     models: Vec<ModelId>,
+    /// May borrow (and so be held back by others' lending limits).
+    preemptible: bool,
     /// Left pending by quota alone (every candidate blocked by quota, none by room).
     quota_only: bool,
 }
@@ -46,12 +48,16 @@ struct ClassKey {
 struct Class {
     key: ClassKey,
     families: Vec<FamilyId>,
+    /// The tenants on its tenant's path with a quota for a family it accepts, with the family:
+    /// their usage is what its quota checks count.
+    quota_holders: Vec<(TenantId, FamilyId)>,
     /// Pools of nodes (see [`Occupancy`]) its workloads may use.
     pools: Vec<usize>,
     /// Parked jobs, by the caller's job index.
     members: Vec<usize>,
-    /// The cycle the oldest member was parked in: events since then may wake the class.
-    since: u64,
+    /// Events stamped with this cycle or later are news to the class: it was last looked at
+    /// (or its oldest member parked) before them.
+    checked: u64,
 }
 
 /// Parked workloads by class and the events that wake them.
@@ -65,30 +71,32 @@ pub(crate) struct Parking {
     tick: u64,
     /// Per family: the last cycle devices of it were released in.
     released: BTreeMap<FamilyId, u64>,
-    /// Per (tenant, model, priority): the last cycle a replica of the tenant at that priority
-    /// started on the model.
-    started: BTreeMap<(TenantId, ModelId, i32), u64>,
-    /// Per (tenant, model): the last cycle the tenant started a replica on borrowed devices of it.
-    borrowed: BTreeMap<(TenantId, ModelId), u64>,
+    /// Per pool: the last cycle devices of it were released in.
+    pool_released: Vec<u64>,
+    /// Per (tenant, family): the last cycle devices of the family held in the tenant's subtree
+    /// were released in.
+    released_by: BTreeMap<(TenantId, FamilyId), u64>,
 }
 
 impl Parking {
-    /// Devices of a model were released.
-    pub fn released(&mut self, s: &Snapshot, model: ModelId) {
-        self.released.insert(s.catalogue.model(model).family, self.tick);
-    }
-
-    /// A replica started.
-    pub fn started(&mut self, tenant: TenantId, model: ModelId, priority: i32, usage: UsageClass) {
-        self.started.insert((tenant, model, priority), self.tick);
-        if usage == UsageClass::Borrowed {
-            self.borrowed.insert((tenant, model), self.tick);
+    /// Devices of a model held by `tenant` on `node` were released.
+    pub fn released(&mut self, s: &Snapshot, occupancy: &Occupancy, tenant: TenantId, node: NodeId, model: ModelId) {
+        let family = s.catalogue.model(model).family;
+        self.released.insert(family, self.tick);
+        if let Some(p) = occupancy.pool_of(node) {
+            if self.pool_released.len() <= p {
+                self.pool_released.resize(occupancy.pools.len(), 0);
+            }
+            // Stamped one past the cycle, so that 0 means never.
+            self.pool_released[p] = self.tick + 1;
+        }
+        for t in s.tenant_path(tenant) {
+            self.released_by.insert((t, family), self.tick);
         }
     }
 
-    /// Parks `job`, whose workload `wl` the last cycle left pending (`quota_only`: for quota
-    /// alone).
-    pub fn park(&mut self, s: &Snapshot, occupancy: &Occupancy, job: usize, wl: &Workload, quota_only: bool) {
+    /// The class of a workload the last cycle left pending (`quota_only`: for quota alone).
+    pub fn class_of(&mut self, s: &Snapshot, occupancy: &Occupancy, wl: &Workload, quota_only: bool) -> usize {
         let models: Vec<ModelId> = s
             .catalogue
             .model_ids()
@@ -103,33 +111,51 @@ impl Parking {
             replicas: wl.replicas_min,
             devices: wl.devices_per_replica,
             models,
+            preemptible: wl.preemptible,
             quota_only,
         };
-        let c = match self.index.get(&key) {
-            Some(&c) => c,
-            None => {
-                self.classes.push(new_class(s, occupancy, key.clone()));
-                self.index.insert(key, self.classes.len() - 1);
-                self.classes.len() - 1
-            }
-        };
-        let class = &mut self.classes[c];
-        if class.members.is_empty() {
-            class.since = self.tick;
-            self.occupied.push(c);
+        if let Some(&c) = self.index.get(&key) {
+            return c;
         }
-        class.members.push(job);
+        self.classes.push(new_class(s, occupancy, key.clone()));
+        self.index.insert(key, self.classes.len() - 1);
+        self.classes.len() - 1
     }
 
-    /// Starts a cycle: returns the jobs woken for it (in no particular order), and stamps the
-    /// events that follow with the new cycle.
+    /// Parks `job` in class `c` (from [`Parking::class_of`]).
+    pub fn park(&mut self, c: usize, job: usize) {
+        let class = &mut self.classes[c];
+        if class.members.is_empty() {
+            class.checked = self.tick;
+            self.occupied.push(c);
+        }
+        // Kept oldest (lowest job index) first: the engine takes alike workloads oldest first.
+        let at = class.members.partition_point(|&m| m < job);
+        class.members.insert(at, job);
+    }
+
+    /// Forgets a parked job that no longer waits (a service deleted while parked).
+    pub fn forget(&mut self, c: usize, job: usize) {
+        let members = &mut self.classes[c].members;
+        if let Ok(i) = members.binary_search(&job) {
+            members.remove(i);
+            if members.is_empty() {
+                self.occupied.retain(|&x| x != c);
+            }
+        }
+    }
+
+    /// Starts a cycle: returns the jobs woken for it, and stamps the events that follow with the
+    /// new cycle. Of a class, as many of its oldest members are woken as could start (its members
+    /// are alike, and the engine takes them oldest first): the rest would find no room.
     pub fn begin_cycle(&mut self, s: &Snapshot, occupancy: &Occupancy, policy: &Policy) -> Vec<usize> {
         let mut woken = Vec::new();
         let mut i = 0;
         while i < self.occupied.len() {
             let c = self.occupied[i];
-            if self.wakes(s, occupancy, policy, &self.classes[c]) {
-                woken.append(&mut self.classes[c].members);
+            let n = self.could_start(s, occupancy, policy, c).min(self.classes[c].members.len());
+            woken.extend(self.classes[c].members.drain(..n));
+            if self.classes[c].members.is_empty() {
                 self.occupied.swap_remove(i);
             } else {
                 i += 1;
@@ -139,31 +165,63 @@ impl Parking {
         woken
     }
 
-    fn wakes(&self, s: &Snapshot, occupancy: &Occupancy, policy: &Policy, c: &Class) -> bool {
+    /// How many of a class's gangs could start now, at most, if something they wait for happened
+    /// since the class was last looked at; 0 otherwise.
+    fn could_start(&mut self, s: &Snapshot, occupancy: &Occupancy, policy: &Policy, class: usize) -> usize {
+        let c = &self.classes[class];
         let k = &c.key;
-        let released = c.families.iter().any(|f| self.released.get(f).is_some_and(|&t| t >= c.since));
+        let news = |stamp: Option<&u64>| stamp.is_some_and(|&t| t >= c.checked);
+        let fresh_pools = c.pools.iter().any(|&p| self.pool_released.get(p).is_some_and(|&t| t > c.checked));
+        let fresh_quota = c.quota_holders.iter().any(|key| news(self.released_by.get(key)))
+            || (k.preemptible && c.families.iter().any(|f| news(self.released.get(f))));
+        if !fresh_pools && !fresh_quota {
+            return 0; // nothing it waits for has happened since it was last looked at
+        }
+        self.classes[class].checked = self.tick + 1;
+        let c = &self.classes[class];
+        let k = &c.key;
+        let need = (k.replicas * k.devices).max(1);
         let ceiling = k.priority.saturating_sub(policy.min_priority_gap);
-        let reclaims = |m: ModelId| policy.reclaim_borrowed && within_nominal(s, occupancy, k, m);
-        let new_victim = policy.preemption
-            && k.models.iter().any(|&m| {
-                self.started.range((k.tenant, m, i32::MIN)..=(k.tenant, m, ceiling)).any(|(_, &t)| t >= c.since)
-                    || (self
-                        .borrowed
-                        .iter()
-                        .any(|(&(t, bm), &at)| bm == m && t != k.tenant && at >= c.since)
-                        && reclaims(m))
-            });
-        if new_victim {
-            return true;
+        let gangs = |devices: u32| (devices / need) as usize;
+        if policy.preemption {
+            // Preemption: pools where free devices and those its victims hold could take gangs,
+            // with quota room once its own victims' devices are given back.
+            let mut n = 0;
+            for &p in &c.pools {
+                let model = occupancy.pools[p].model;
+                let mut room = occupancy.free(p) + occupancy.held_at_or_below(p, k.tenant, ceiling);
+                if policy.reclaim_borrowed && within_nominal(s, occupancy, k, model) {
+                    room += occupancy.borrowed_by_others(p, k.tenant);
+                }
+                let own_on_model: u32 = c
+                    .pools
+                    .iter()
+                    .filter(|&&q| occupancy.pools[q].model == model)
+                    .map(|&q| occupancy.held_at_or_below(q, k.tenant, ceiling))
+                    .sum();
+                let quota = quota_room(s, occupancy, k, model, own_on_model);
+                n += gangs(room.min(quota));
+            }
+            if n > 0 {
+                return n;
+            }
         }
-        if !released {
-            return false;
+        if k.quota_only {
+            // Its own quota's usage fell, or, when it may borrow, others' lending may allow it;
+            // either way only as far as its own usage now leaves room.
+            return if fresh_quota {
+                k.models.iter().map(|&m| gangs(quota_room(s, occupancy, k, m, 0))).max().unwrap_or(0)
+            } else {
+                0
+            };
         }
-        let may_preempt = policy.preemption
-            && k.models.iter().any(|&m| {
-                occupancy.runs_at_or_below(k.tenant, m, ceiling) || (occupancy.others_borrow(k.tenant, m) && reclaims(m))
-            });
-        k.quota_only || may_preempt || c.pools.iter().any(|&p| occupancy.room_for(p, k.replicas, k.devices))
+        c.pools
+            .iter()
+            .map(|&p| {
+                let slots = (occupancy.slots(p, k.devices) / k.replicas.max(1)) as usize;
+                slots.min(gangs(quota_room(s, occupancy, k, occupancy.pools[p].model, 0)))
+            })
+            .sum()
     }
 
     /// Jobs parked now (members of every class), for tests and reports.
@@ -192,7 +250,35 @@ fn new_class(s: &Snapshot, occupancy: &Occupancy, key: ClassKey) -> Class {
         })
         .map(|(i, _)| i)
         .collect();
-    Class { key, families, pools, members: Vec::new(), since: 0 }
+    let mut quota_holders = Vec::new();
+    for a in s.tenant_path(key.tenant) {
+        for &m in &key.models {
+            let family = s.catalogue.model(m).family;
+            if s.tenants[a.ix()].quota_for(m, family).is_some() && !quota_holders.contains(&(a, family)) {
+                quota_holders.push((a, family));
+            }
+        }
+    }
+    Class { key, families, quota_holders, pools, members: Vec::new(), checked: 0 }
+}
+
+/// Devices of a model quota could still admit for the class's tenant once `freed` of its
+/// devices of the model are given back, as far as the tenants' usage says (the engine's admission
+/// also holds back what others may not lend); `u32::MAX` when no quota limits it.
+fn quota_room(s: &Snapshot, occupancy: &Occupancy, k: &ClassKey, m: ModelId, freed: u32) -> u32 {
+    let family = s.catalogue.model(m).family;
+    let mut covered = false;
+    let mut room = u32::MAX;
+    for a in s.tenant_path(k.tenant) {
+        let Some(q) = s.tenants[a.ix()].quota_for(m, family) else { continue };
+        covered = true;
+        let used = occupancy.used(a, q.key).saturating_sub(freed);
+        let cap = if k.preemptible { q.borrowing_limit.map(|l| q.nominal + l) } else { Some(q.nominal) };
+        if let Some(cap) = cap {
+            room = room.min(cap.saturating_sub(used));
+        }
+    }
+    if covered || k.preemptible { room } else { 0 }
 }
 
 /// Whether the class's gang fits within the nominal quota of its tenant's nearest quota for the
@@ -203,11 +289,147 @@ fn within_nominal(s: &Snapshot, occupancy: &Occupancy, k: &ClassKey, m: ModelId)
     else {
         return false;
     };
-    let used: u32 = match q.key {
-        QuotaKey::Model(qm) => occupancy.used(a, qm),
-        QuotaKey::Family(f) => {
-            s.catalogue.model_ids().filter(|&x| s.catalogue.model(x).family == f).map(|x| occupancy.used(a, x)).sum()
+    occupancy.used(a, q.key) + k.replicas * k.devices <= q.nominal
+}
+
+#[cfg(test)]
+mod tests {
+    use tidepool_engine::{Accept, Quota, QuotaKey, Seconds, UsageClass, WorkloadClass, WorkloadKind};
+
+    use super::*;
+    use crate::sim::occupancy::Held;
+    use crate::sim::occupancy::tests::fleet;
+
+    const BANK: TenantId = TenantId(1);
+    const INSURER: TenantId = TenantId(2);
+
+    fn gang(tenant: TenantId, priority: i32, replicas: u32, devices: u32, model: u32) -> Workload {
+        Workload {
+            name: "w".into(),
+            tenant,
+            kind: WorkloadKind::Training,
+            class: WorkloadClass::LlmTraining,
+            priority,
+            preemptible: false,
+            replicas_min: replicas,
+            replicas_wanted: replicas,
+            devices_per_replica: devices,
+            accepts: vec![Accept { target: Target::Model(ModelId(model)), min_memory_gib: 0, throughput: None }],
+            allow_mixed_models: false,
+            expected_work: Some(1.0),
+            checkpoint: None,
+            deadline: None,
+            submitted: Seconds(0),
         }
-    };
-    used + k.replicas * k.devices <= q.nominal
+    }
+
+    fn replica(tenant: TenantId, priority: i32, node: u32, devices: u32) -> Held {
+        let model = ModelId(if node < 2 { 0 } else { 1 });
+        Held { tenant, priority, node: NodeId(node), model, devices, usage: UsageClass::Guaranteed }
+    }
+
+    /// Binds, then parks `job` (workload `wl`) in a cycle.
+    fn parked(s: &Snapshot, o: &Occupancy, p: &mut Parking, policy: &Policy, wl: &Workload, quota_only: bool) {
+        assert!(p.begin_cycle(s, o, policy).is_empty());
+        let c = p.class_of(s, o, wl, quota_only);
+        p.park(c, 7);
+        assert_eq!(p.parked(), 1);
+    }
+
+    fn release(s: &Snapshot, o: &mut Occupancy, p: &mut Parking, h: Held) {
+        o.release(s, h);
+        p.released(s, o, h.tenant, h.node, h.model);
+    }
+
+    #[test]
+    fn a_parked_gang_wakes_once_a_node_it_accepts_has_room_and_not_before() {
+        let s = fleet();
+        let policy = Policy { preemption: false, ..Policy::default() };
+        let mut o = Occupancy::new(&s);
+        let mut p = Parking::default();
+        let full = [
+            replica(INSURER, 0, 0, 4),
+            replica(INSURER, 0, 0, 4),
+            replica(INSURER, 0, 1, 8),
+            replica(INSURER, 0, 2, 8),
+        ];
+        for h in full {
+            o.bind(&s, h);
+        }
+        let wl = gang(BANK, 0, 1, 8, 0);
+        parked(&s, &o, &mut p, &policy, &wl, false);
+        assert!(p.begin_cycle(&s, &o, &policy).is_empty(), "nothing happened");
+        release(&s, &mut o, &mut p, full[3]);
+        assert!(p.begin_cycle(&s, &o, &policy).is_empty(), "freed devices of a model it does not accept");
+        release(&s, &mut o, &mut p, full[0]);
+        assert!(p.begin_cycle(&s, &o, &policy).is_empty(), "four free devices hold no replica of eight");
+        release(&s, &mut o, &mut p, full[1]);
+        assert_eq!(p.begin_cycle(&s, &o, &policy), vec![7], "a whole node is free");
+        assert_eq!(p.parked(), 0);
+    }
+
+    #[test]
+    fn of_alike_gangs_only_as_many_as_could_start_wake_oldest_first() {
+        let s = fleet();
+        let policy = Policy { preemption: false, ..Policy::default() };
+        let mut o = Occupancy::new(&s);
+        let mut p = Parking::default();
+        let full = [replica(INSURER, 0, 0, 8), replica(INSURER, 0, 1, 8)];
+        for h in full {
+            o.bind(&s, h);
+        }
+        assert!(p.begin_cycle(&s, &o, &policy).is_empty());
+        let c = p.class_of(&s, &o, &gang(BANK, 0, 1, 8, 0), false);
+        for job in [12, 5, 9] {
+            p.park(c, job);
+        }
+        release(&s, &mut o, &mut p, full[1]);
+        assert_eq!(p.begin_cycle(&s, &o, &policy), vec![5], "one node free: the oldest gang");
+        assert_eq!(p.parked(), 2);
+        release(&s, &mut o, &mut p, full[0]);
+        assert_eq!(p.begin_cycle(&s, &o, &policy), vec![9, 12], "both nodes free (the first did not start)");
+    }
+
+    #[test]
+    fn a_gang_blocked_by_quota_wakes_when_its_tenant_gives_devices_back() {
+        let mut s = fleet();
+        let family = s.catalogue.model(ModelId(0)).family;
+        s.tenants[BANK.ix()].quotas =
+            vec![Quota { key: QuotaKey::Family(family), nominal: 8, borrowing_limit: Some(0), lending_limit: None }];
+        let policy = Policy { preemption: false, ..Policy::default() };
+        let mut o = Occupancy::new(&s);
+        let mut p = Parking::default();
+        let (bank, insurer) = (replica(BANK, 0, 0, 8), replica(INSURER, 0, 1, 8));
+        o.bind(&s, bank);
+        o.bind(&s, insurer);
+        let wl = gang(BANK, 0, 1, 4, 1); // four devices of `b`, whose node is free
+        parked(&s, &o, &mut p, &policy, &wl, true);
+        release(&s, &mut o, &mut p, insurer);
+        assert!(p.begin_cycle(&s, &o, &policy).is_empty(), "another tenant's usage fell, not its own");
+        release(&s, &mut o, &mut p, bank);
+        assert_eq!(p.begin_cycle(&s, &o, &policy), vec![7]);
+    }
+
+    #[test]
+    fn a_gang_that_may_preempt_wakes_when_its_victims_and_free_devices_could_hold_it() {
+        let s = fleet();
+        let policy = Policy::default();
+        let mut o = Occupancy::new(&s);
+        let mut p = Parking::default();
+        let low = replica(BANK, 0, 0, 4);
+        let others = [replica(INSURER, 500, 0, 4), replica(INSURER, 500, 1, 4), replica(INSURER, 500, 1, 4)];
+        o.bind(&s, low);
+        for h in others {
+            o.bind(&s, h);
+        }
+        let wl = gang(BANK, 100, 1, 8, 0);
+        parked(&s, &o, &mut p, &policy, &wl, false);
+        let stranger = replica(INSURER, 0, 2, 2);
+        o.bind(&s, stranger);
+        release(&s, &mut o, &mut p, stranger);
+        assert!(p.begin_cycle(&s, &o, &policy).is_empty(), "a release on a model it does not accept");
+        release(&s, &mut o, &mut p, others[1]);
+        // Four free on node 1 and four of its own at priority 0 on node 0: eight, enough to try.
+        assert_eq!(p.begin_cycle(&s, &o, &policy), vec![7]);
+    }
 }
