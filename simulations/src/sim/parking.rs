@@ -6,22 +6,27 @@
 //!
 //! A workload is parked after a cycle leaves it pending for capacity or quota while it holds
 //! nothing and backfill reserved nothing for it (a gang with a reservation stays in every cycle,
-//! so work that would delay it cannot take its nodes). It is woken, to be tried at the next cycle,
-//! when since it was parked:
-//! - devices of a family it accepts were released (a job finished or was preempted, a service was
-//!   deleted or scaled down), and then either it was blocked by quota alone (usage fell), or a
-//!   pool of nodes it may use now has free room for its whole gang counting every node (what the
-//!   engine's placement checks first), or it could preempt (see below); or
-//! - it could preempt, and a replica it could preempt started on a model it accepts: one of its
-//!   tenant's at a priority at least the policy's gap lower, or another tenant's on borrowed
-//!   devices while its own tenant is within nominal quota for its gang.
+//! so work that would delay it cannot take its nodes). Parked workloads alike in tenant,
+//! priority, gang shape, accepted models, preemptibility and cause form a class. A class is
+//! looked at again only after devices were released in one of the pools of nodes it may use, or
+//! (for its quota) by its tenant or an ancestor with a quota for a family it accepts — or, when it
+//! may borrow, anywhere in such a family (lending limits). Then as many of its oldest members are
+//! woken, to be tried at the next cycle, as could start by these counts:
+//! - without preemption: whole gangs that the free devices of one pool hold, counting every node
+//!   (what the engine's placement asks first), within what its quota still admits;
+//! - with preemption (when the policy preempts): gangs that the free devices of a pool plus those
+//!   its victims hold there could take — its tenant's work at a priority at least the policy's
+//!   gap lower, and other tenants' borrowed devices while its tenant is within nominal quota for
+//!   the gang — within what its quota admits once its own victims are gone;
+//! - blocked by quota alone: gangs its quota now admits.
 //!
-//! Each condition is necessary for the engine to start it: without any of them its attempt fails
-//! as before. What parking changes is that a parked gang makes no backfill reservation, and the
-//! few cases where time alone would change the outcome (the order of preemption victims by work
-//! lost) wait for the next event. Parked workloads sharing tenant, priority, gang shape, accepted
-//! models and cause form one class, woken together, so a cycle looks at classes, not at every
-//! waiting workload. Tidal lending is not modelled: the simulator lends no devices.
+//! Each count bounds what the engine could start at that point: a workload left out would fail
+//! as before. What parking changes: a parked gang makes no backfill reservation, and work that
+//! starts while a gang is parked becomes a victim it may preempt only at the next release in its
+//! pools or quota (Kueue likewise requeues inadmissible workloads when capacity is freed, not
+//! when others are admitted). The static policy (first come, first served, no preemption or
+//! backfill) decides as without parking: alike workloads come oldest first there too, and the
+//! counts bound what could start. Tidal lending is not modelled: the simulator lends no devices.
 
 use std::collections::BTreeMap;
 
@@ -53,11 +58,12 @@ struct Class {
     quota_holders: Vec<(TenantId, FamilyId)>,
     /// Pools of nodes (see [`Occupancy`]) its workloads may use.
     pools: Vec<usize>,
-    /// Parked jobs, by the caller's job index.
+    /// Parked jobs, by the caller's job index, ascending.
     members: Vec<usize>,
-    /// Events stamped with this cycle or later are news to the class: it was last looked at
-    /// (or its oldest member parked) before them.
-    checked: u64,
+    /// Devices were released in one of its pools, or for its quota, since it was last looked at
+    /// (for a class without members: since the cycle began).
+    fresh_pools: bool,
+    fresh_quota: bool,
 }
 
 /// Parked workloads by class and the events that wake them.
@@ -65,33 +71,43 @@ struct Class {
 pub(crate) struct Parking {
     classes: Vec<Class>,
     index: BTreeMap<ClassKey, usize>,
-    /// Classes with members.
-    occupied: Vec<usize>,
-    /// The current cycle; events are stamped with it.
-    tick: u64,
-    /// Per family: the last cycle devices of it were released in.
-    released: BTreeMap<FamilyId, u64>,
-    /// Per pool: the last cycle devices of it were released in.
-    pool_released: Vec<u64>,
-    /// Per (tenant, family): the last cycle devices of the family held in the tenant's subtree
-    /// were released in.
-    released_by: BTreeMap<(TenantId, FamilyId), u64>,
+    /// Classes marked fresh since the cycle began (each once).
+    fresh: Vec<usize>,
+    /// Classes by pool they may use.
+    by_pool: Vec<Vec<usize>>,
+    /// Classes by quota holder and family.
+    by_quota: BTreeMap<(TenantId, FamilyId), Vec<usize>>,
+    /// Classes that may borrow, by family they accept.
+    borrowing: BTreeMap<FamilyId, Vec<usize>>,
 }
 
 impl Parking {
-    /// Devices of a model held by `tenant` on `node` were released.
+    /// Devices of a model held by `tenant` on `node` were released: the classes that wait for
+    /// them are marked to be looked at.
     pub fn released(&mut self, s: &Snapshot, occupancy: &Occupancy, tenant: TenantId, node: NodeId, model: ModelId) {
         let family = s.catalogue.model(model).family;
-        self.released.insert(family, self.tick);
-        if let Some(p) = occupancy.pool_of(node) {
-            if self.pool_released.len() <= p {
-                self.pool_released.resize(occupancy.pools.len(), 0);
+        let Parking { classes, fresh, by_pool, by_quota, borrowing, .. } = self;
+        let mut mark = |c: usize, pools: bool| {
+            let class = &mut classes[c];
+            if !class.fresh_pools && !class.fresh_quota {
+                fresh.push(c);
             }
-            // Stamped one past the cycle, so that 0 means never.
-            self.pool_released[p] = self.tick + 1;
+            if pools {
+                class.fresh_pools = true;
+            } else {
+                class.fresh_quota = true;
+            }
+        };
+        if let Some(list) = occupancy.pool_of(node).and_then(|p| by_pool.get(p)) {
+            list.iter().for_each(|&c| mark(c, true));
         }
         for t in s.tenant_path(tenant) {
-            self.released_by.insert((t, family), self.tick);
+            if let Some(list) = by_quota.get(&(t, family)) {
+                list.iter().for_each(|&c| mark(c, false));
+            }
+        }
+        if let Some(list) = borrowing.get(&family) {
+            list.iter().for_each(|&c| mark(c, false));
         }
     }
 
@@ -117,18 +133,30 @@ impl Parking {
         if let Some(&c) = self.index.get(&key) {
             return c;
         }
-        self.classes.push(new_class(s, occupancy, key.clone()));
-        self.index.insert(key, self.classes.len() - 1);
-        self.classes.len() - 1
+        let c = self.classes.len();
+        let class = new_class(s, occupancy, key.clone());
+        for &p in &class.pools {
+            if self.by_pool.len() <= p {
+                self.by_pool.resize(occupancy.pools.len(), Vec::new());
+            }
+            self.by_pool[p].push(c);
+        }
+        for &holder in &class.quota_holders {
+            self.by_quota.entry(holder).or_default().push(c);
+        }
+        if key.preemptible {
+            for &f in &class.families {
+                self.borrowing.entry(f).or_default().push(c);
+            }
+        }
+        self.classes.push(class);
+        self.index.insert(key, c);
+        c
     }
 
     /// Parks `job` in class `c` (from [`Parking::class_of`]).
     pub fn park(&mut self, c: usize, job: usize) {
         let class = &mut self.classes[c];
-        if class.members.is_empty() {
-            class.checked = self.tick;
-            self.occupied.push(c);
-        }
         // Kept oldest (lowest job index) first: the engine takes alike workloads oldest first.
         let at = class.members.partition_point(|&m| m < job);
         class.members.insert(at, job);
@@ -139,45 +167,27 @@ impl Parking {
         let members = &mut self.classes[c].members;
         if let Ok(i) = members.binary_search(&job) {
             members.remove(i);
-            if members.is_empty() {
-                self.occupied.retain(|&x| x != c);
-            }
         }
     }
 
-    /// Starts a cycle: returns the jobs woken for it, and stamps the events that follow with the
-    /// new cycle. Of a class, as many of its oldest members are woken as could start (its members
-    /// are alike, and the engine takes them oldest first): the rest would find no room.
+    /// Starts a cycle: returns the jobs woken for it. Of a class, as many of its oldest members
+    /// are woken as could start (its members are alike, and the engine takes them oldest first):
+    /// the rest would find no room.
     pub fn begin_cycle(&mut self, s: &Snapshot, occupancy: &Occupancy, policy: &Policy) -> Vec<usize> {
         let mut woken = Vec::new();
-        let mut i = 0;
-        while i < self.occupied.len() {
-            let c = self.occupied[i];
-            let n = self.could_start(s, occupancy, policy, c).min(self.classes[c].members.len());
-            woken.extend(self.classes[c].members.drain(..n));
-            if self.classes[c].members.is_empty() {
-                self.occupied.swap_remove(i);
-            } else {
-                i += 1;
+        for c in std::mem::take(&mut self.fresh) {
+            if !self.classes[c].members.is_empty() {
+                let n = self.could_start(s, occupancy, policy, c).min(self.classes[c].members.len());
+                woken.extend(self.classes[c].members.drain(..n));
             }
+            let class = &mut self.classes[c];
+            (class.fresh_pools, class.fresh_quota) = (false, false);
         }
-        self.tick += 1;
         woken
     }
 
-    /// How many of a class's gangs could start now, at most, if something they wait for happened
-    /// since the class was last looked at; 0 otherwise.
-    fn could_start(&mut self, s: &Snapshot, occupancy: &Occupancy, policy: &Policy, class: usize) -> usize {
-        let c = &self.classes[class];
-        let k = &c.key;
-        let news = |stamp: Option<&u64>| stamp.is_some_and(|&t| t >= c.checked);
-        let fresh_pools = c.pools.iter().any(|&p| self.pool_released.get(p).is_some_and(|&t| t > c.checked));
-        let fresh_quota = c.quota_holders.iter().any(|key| news(self.released_by.get(key)))
-            || (k.preemptible && c.families.iter().any(|f| news(self.released.get(f))));
-        if !fresh_pools && !fresh_quota {
-            return 0; // nothing it waits for has happened since it was last looked at
-        }
-        self.classes[class].checked = self.tick + 1;
+    /// How many of a class's gangs could start now, at most, given what was released for it.
+    fn could_start(&self, s: &Snapshot, occupancy: &Occupancy, policy: &Policy, class: usize) -> usize {
         let c = &self.classes[class];
         let k = &c.key;
         let need = (k.replicas * k.devices).max(1);
@@ -209,7 +219,7 @@ impl Parking {
         if k.quota_only {
             // Its own quota's usage fell, or, when it may borrow, others' lending may allow it;
             // either way only as far as its own usage now leaves room.
-            return if fresh_quota {
+            return if c.fresh_quota {
                 k.models.iter().map(|&m| gangs(quota_room(s, occupancy, k, m, 0))).max().unwrap_or(0)
             } else {
                 0
@@ -224,10 +234,10 @@ impl Parking {
             .sum()
     }
 
-    /// Jobs parked now (members of every class), for tests and reports.
+    /// Jobs parked now (members of every class), for tests.
     #[cfg(test)]
     pub fn parked(&self) -> usize {
-        self.occupied.iter().map(|&c| self.classes[c].members.len()).sum()
+        self.classes.iter().map(|c| c.members.len()).sum()
     }
 }
 
@@ -259,7 +269,7 @@ fn new_class(s: &Snapshot, occupancy: &Occupancy, key: ClassKey) -> Class {
             }
         }
     }
-    Class { key, families, quota_holders, pools, members: Vec::new(), checked: 0 }
+    Class { key, families, quota_holders, pools, members: Vec::new(), fresh_pools: false, fresh_quota: false }
 }
 
 /// Devices of a model quota could still admit for the class's tenant once `freed` of its
