@@ -4,7 +4,7 @@ CARGO ?= cargo
 VENV := .venv
 API := $(CARGO) run -q -p tidepool-crds --bin tidepool-api --
 
-.PHONY: help demo describe test deps check lint fmt crds catalogue bench bench-agent
+.PHONY: help demo describe test deps check lint fmt crds catalogue bench bench-agent bench-sim-year
 
 help:
 	@echo "make demo       simulate the built-in group cloud under each policy and compare (no cluster needed)"
@@ -14,6 +14,7 @@ help:
 	@echo "make catalogue  print the built-in accelerator catalogue as JSON"
 	@echo "make bench      time one engine cycle: 5,000 nodes x 8 devices, 50,000 pending pods (JSON)"
 	@echo "make bench-agent  run tidepool-agent for 60 s (16 fake devices, 1 s sampling): RSS and CPU (JSON)"
+	@echo "make bench-sim-year  time the simulator on a generated year, ~1,000,100 jobs (JSON; DAYS=n for fewer)"
 	@echo "make fmt        format the code"
 
 demo:
@@ -51,3 +52,7 @@ bench:
 
 bench-agent:
 	@$(CARGO) run -q --release -p tidepool-agent --example agent-footprint -- --seconds 60 --json
+
+bench-sim-year:
+	@$(CARGO) build -q --release -p tidepool-sim
+	@scripts/bench-sim.sh simulations/scenarios/group-cloud-year.yaml $(DAYS)

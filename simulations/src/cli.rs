@@ -34,6 +34,10 @@ pub struct RunArgs {
     /// queueing delay is at most this many hours (generator scenarios only).
     #[arg(long, value_name = "P95_HOURS")]
     pub size_fleet: Option<f64>,
+    /// Replay only the first this many days of the scenario's generated workload (generator
+    /// scenarios only; the same jobs as the full run up to then).
+    #[arg(long, conflicts_with = "trace")]
+    pub days: Option<u32>,
 }
 
 /// Runs the command.
@@ -57,9 +61,13 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     }
     let scenario = Scenario::load(&args.scenario).map_err(|e| e.to_string())?;
     let fleet = Fleet::build(&scenario).map_err(|e| format!("{}: {e}", args.scenario))?;
-    let Some(generator) = &scenario.workload.generator else {
+    let Some(mut generator) = scenario.workload.generator.clone() else {
         return Err(format!("{}: workload: name a source (generator)", args.scenario));
     };
+    if let Some(days) = args.days {
+        generator.days = days;
+    }
+    let generator = &generator;
     // Checked once here, so the per-policy streams below cannot fail.
     drop(sources::generated(generator, &fleet)?);
     let end = i64::from(generator.days) * 86_400;

@@ -4,5 +4,7 @@
 pub mod fleet;
 pub mod job;
 pub mod metrics;
+mod occupancy;
+mod parking;
 pub mod policies;
 pub mod run;

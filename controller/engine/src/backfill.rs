@@ -141,18 +141,25 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     others.sort_unstable();
     others.dedup(); // bound this cycle as well as running before: listed twice
     let ending = merge(&known, &others);
-    let mut released: Vec<(WorkloadId, Vec<Held>)> = Vec::new();
+    // Only free capacity decides where the gang would go, so the search frees devices and puts
+    // them back without touching quota usage or fair shares.
+    let mut released: Vec<WorkloadId> = Vec::new();
     let mut found = None;
     for &(end, v) in ending.iter().take(MAX_RELEASES) {
-        released.push((v, cx.release(v)));
+        for h in &cx.held[v] {
+            cx.cap.give(h.node, h.mask);
+        }
+        released.push(v);
         let reserved = &cx.reserved;
         if let Some(p) = first_placement(cx, &c.partitions, replicas, devices, &|n| reserved[n.ix()].is_none()) {
             found = Some((end, p));
             break;
         }
     }
-    while let Some((v, held)) = released.pop() {
-        cx.restore(v, held);
+    while let Some(v) = released.pop() {
+        for h in &cx.held[v] {
+            cx.cap.take(h.node, h.mask);
+        }
     }
     if let Some((start, placement)) = found {
         for (node, _) in placement.replicas {

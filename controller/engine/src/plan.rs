@@ -6,7 +6,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 
 use crate::allocation::UsageClass;
-use crate::ids::{ModelId, NodeId, WorkloadId};
+use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
 
 /// The outcome of one scheduling cycle.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -109,6 +109,8 @@ pub struct Pending {
     pub reason: String,
     /// What kind of obstacle it is, for counting (the reason says which one).
     pub cause: PendingCause,
+    /// When backfill reserved capacity for its gang this cycle: the time it expects to start.
+    pub reserved_from: Option<Seconds>,
 }
 
 /// The kind of obstacle a pending workload is waiting on.

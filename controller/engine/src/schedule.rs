@@ -148,7 +148,7 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
     } else {
         PendingCause::Capacity
     };
-    cx.plan.pending.push(Pending { workload: w, reason, cause });
+    cx.plan.pending.push(Pending { workload: w, reason, cause, reserved_from: cx.gang_reservation[w.ix()] });
 }
 
 /// The first partition, in order, with room for the gang.
@@ -211,7 +211,12 @@ fn scale_up(cx: &mut Cycle, w: WorkloadId) {
                         wl.replicas_wanted,
                         reasons::block(cx.s, &b)
                     );
-                    cx.plan.pending.push(Pending { workload: w, reason, cause: PendingCause::Quota });
+                    cx.plan.pending.push(Pending {
+                        workload: w,
+                        reason,
+                        cause: PendingCause::Quota,
+                        reserved_from: None,
+                    });
                 }
                 return;
             }
@@ -229,7 +234,12 @@ fn scale_up(cx: &mut Cycle, w: WorkloadId) {
                         cx.s.catalogue.model(model).name,
                         wl.devices_per_replica
                     );
-                    cx.plan.pending.push(Pending { workload: w, reason, cause: PendingCause::Capacity });
+                    cx.plan.pending.push(Pending {
+                        workload: w,
+                        reason,
+                        cause: PendingCause::Capacity,
+                        reserved_from: None,
+                    });
                 }
                 return;
             }

@@ -15,7 +15,11 @@
 //! The engine's snapshot is kept from cycle to cycle: a job's workload is built when it arrives,
 //! allocations when it binds, and a cycle only drops what left and refreshes what moves (replicas
 //! wanted this hour, work remaining, last checkpoints) — the plan is the same as a snapshot built
-//! afresh, at a fraction of the cost on large fleets.
+//! afresh, at a fraction of the cost on large fleets. Jobs the engine leaves pending with nothing
+//! held leave the snapshot: for good when no accelerator they accept is in a cluster their tenant
+//! may use (no decision changes), otherwise parked until something they wait for happens
+//! (`sim/parking.rs`: Kueue's requeueing of inadmissible workloads); they still count as
+//! waiting in the report.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -23,13 +27,15 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use tidepool_engine::{
-    Accept, Allocation, ModelId, NodeId, Plan, Policy, Seconds, Snapshot, Target, Workload, WorkloadId, WorkloadKind,
-    schedule,
+    Accept, Allocation, ModelId, NodeId, PendingCause, Plan, Policy, Seconds, Snapshot, Target, UsageClass, Workload,
+    WorkloadId, WorkloadKind, schedule,
 };
 
 use crate::sim::fleet::Fleet;
 use crate::sim::job::{Accepted, SimJob};
 use crate::sim::metrics::{Meter, Outcomes, Percentiles, PolicyReport, round3};
+use crate::sim::occupancy::{Held, Occupancy};
+use crate::sim::parking::Parking;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Event {
@@ -49,6 +55,7 @@ struct Replica {
     node: NodeId,
     devices: Vec<u16>,
     model: ModelId,
+    usage: UsageClass,
     since: i64,
 }
 
@@ -71,6 +78,13 @@ struct Job {
     rate: f64,
     epoch: u64,
     accepts: Vec<Accept>,
+    /// The engine found no accelerator it accepts that its tenant may use: it waits to the end
+    /// of the run, out of the engine's snapshot (see [`Run::park`]).
+    unrunnable: bool,
+    /// Parked (in this class): waiting out of the engine's snapshot until [`Parking`] wakes it.
+    parked: Option<u32>,
+    /// Its parking class, once known, when left pending for room and for quota alone.
+    park_class: [Option<u32>; 2],
 }
 
 /// Runs one policy over a job stream (in arrival order) and reports what it measured.
@@ -86,6 +100,15 @@ pub struct Run<'a> {
     slots: Vec<usize>,
     /// Jobs left the active set or replicas stopped since the last cycle.
     stale: bool,
+    /// Replicas stopped since the last cycle, as (job, replica): their allocations go.
+    stopped: Vec<(usize, u32)>,
+    /// Jobs whose work left or run changed since the last cycle (started, preempted).
+    touched: Vec<usize>,
+    /// Per snapshot workload: when its run started and its checkpoint interval, while it is a
+    /// running training job that checkpoints (what its allocations' last checkpoint follows).
+    checkpoints: Vec<Option<(i64, i64)>>,
+    /// The hour of day the workloads' wanted replicas were last set for.
+    synced_hour: Option<usize>,
     events: BinaryHeap<Reverse<(i64, u64, Event)>>,
     seq: u64,
     now: i64,
@@ -94,12 +117,17 @@ pub struct Run<'a> {
     meter: Meter,
     outcomes: Outcomes,
     progress: Option<&'a crate::progress::Progress>,
+    /// Free devices and running work, for the parking rules.
+    occupancy: Occupancy,
+    /// Waiting jobs kept out of the snapshot until they could start.
+    parking: Parking,
 }
 
 impl<'a> Run<'a> {
     /// A run of `policy` on `snapshot` (the fleet as the policy arranges it).
     pub fn new(fleet: &'a Fleet, snapshot: Snapshot, policy: Policy, cycle_seconds: i64) -> Self {
         let models = snapshot.catalogue.models.len();
+        let occupancy = Occupancy::new(&snapshot);
         Run {
             fleet,
             snapshot,
@@ -109,6 +137,10 @@ impl<'a> Run<'a> {
             active: BTreeSet::new(),
             slots: Vec::new(),
             stale: false,
+            stopped: Vec::new(),
+            touched: Vec::new(),
+            checkpoints: Vec::new(),
+            synced_hour: None,
             events: BinaryHeap::new(),
             seq: 0,
             now: 0,
@@ -117,6 +149,8 @@ impl<'a> Run<'a> {
             meter: Meter { device_hours: vec![0.0; models], ..Meter::default() },
             outcomes: Outcomes::default(),
             progress: None,
+            occupancy,
+            parking: Parking::default(),
         }
     }
 
@@ -225,10 +259,14 @@ impl<'a> Run<'a> {
             rate: 0.0,
             epoch: 0,
             accepts,
+            unrunnable: false,
+            parked: None,
+            park_class: [None; 2],
         });
         if self.active.contains(&id) {
             self.snapshot.workloads.push(self.workload(id));
             self.slots.push(id);
+            self.checkpoints.push(None);
         }
     }
 
@@ -262,6 +300,9 @@ impl<'a> Run<'a> {
                 }
                 self.stop(job, self.now);
                 self.jobs[job].status = Status::Done;
+                if let Some(class) = self.jobs[job].parked.take() {
+                    self.parking.forget(class as usize, job);
+                }
                 self.active.remove(&job);
                 self.stale = true;
                 self.dirty = true;
@@ -283,6 +324,7 @@ impl<'a> Run<'a> {
                         self.stale = true;
                         for r in &extra {
                             self.charge(j, r, self.now);
+                            self.released(j, r);
                         }
                     }
                     if self.jobs[j].replicas.len() < wanted {
@@ -328,55 +370,163 @@ impl<'a> Run<'a> {
         self.stale |= !replicas.is_empty();
         for r in &replicas {
             self.charge(job, r, end);
+            self.released(job, r);
         }
     }
 
+    /// What the occupancy counts for a job's replica.
+    fn held(&self, job: usize, r: &Replica) -> Held {
+        let j = &self.jobs[job];
+        Held {
+            tenant: self.fleet.tenants[j.spec.tenant],
+            priority: j.spec.priority,
+            node: r.node,
+            model: r.model,
+            devices: r.devices.len() as u32,
+            usage: r.usage,
+        }
+    }
+
+    /// A replica's devices are free again: counted, and parked jobs that wait for them told.
+    fn released(&mut self, job: usize, r: &Replica) {
+        self.stopped.push((job, r.replica));
+        let held = self.held(job, r);
+        self.occupancy.release(&self.snapshot, held);
+        self.parking.released(&self.snapshot, &self.occupancy, held.tenant, r.node, r.model);
+    }
+
     fn cycle(&mut self) {
-        self.sync_snapshot();
+        let woken = self.parking.begin_cycle(&self.snapshot, &self.occupancy, &self.policy);
+        self.sync_snapshot(woken);
         let plan = schedule(&self.snapshot, &self.policy, Seconds(self.now));
         let slots = std::mem::take(&mut self.slots);
         self.apply(&plan, &slots);
+        self.park(&plan, &slots);
         self.slots = slots;
     }
 
     /// Brings the engine's workloads and allocations up to date with the jobs: the snapshot is
     /// kept from cycle to cycle and changed in place, so a cycle costs what changed, not what runs.
-    fn sync_snapshot(&mut self) {
-        if self.stale {
+    /// `woken`: parked jobs to bring back.
+    fn sync_snapshot(&mut self, woken: Vec<usize>) {
+        let mut woken: Vec<usize> = woken.into_iter().filter(|&j| self.jobs[j].status == Status::Waiting).collect();
+        for &j in &woken {
+            self.jobs[j].parked = None;
+        }
+        woken.sort_unstable();
+        let stopped = {
+            let mut stopped = std::mem::take(&mut self.stopped);
+            stopped.sort_unstable();
+            stopped
+        };
+        if self.stale || !woken.is_empty() {
             self.stale = false;
-            let mut remap = vec![u32::MAX; self.slots.len()];
-            let mut kept = 0u32;
-            for (slot, &job) in self.slots.iter().enumerate() {
-                if self.jobs[job].is_active() {
-                    remap[slot] = kept;
-                    kept += 1;
-                }
-            }
-            let mut slot = 0;
-            self.snapshot.workloads.retain(|_| {
-                slot += 1;
-                remap[slot - 1] != u32::MAX
-            });
-            self.slots.retain(|&job| self.jobs[job].is_active());
-            let (jobs, slots) = (&self.jobs, &self.slots);
-            self.snapshot.allocations.retain_mut(|a| {
-                let Some(&new) = remap.get(a.workload.ix()).filter(|&&new| new != u32::MAX) else {
-                    return false;
-                };
-                a.workload = WorkloadId(new);
-                jobs[slots[new as usize]].replicas.iter().any(|r| r.replica == a.replica)
-            });
+            self.restack(woken, &stopped);
         }
         let hour = self.hour();
-        for (w, &job) in self.snapshot.workloads.iter_mut().zip(&self.slots) {
-            let j = &self.jobs[job];
-            w.replicas_wanted = j.spec.replicas_at(hour);
-            if j.spec.kind == WorkloadKind::Training {
-                w.expected_work = Some(j.remaining);
+        if self.synced_hour != Some(hour) {
+            self.synced_hour = Some(hour);
+            for (w, &job) in self.snapshot.workloads.iter_mut().zip(&self.slots) {
+                w.replicas_wanted = self.jobs[job].spec.replicas_at(hour);
             }
         }
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        for job in touched {
+            // The slots are in job order: a touched job still in the snapshot is found by search.
+            if let Ok(slot) = self.slots.binary_search(&job) {
+                let j = &self.jobs[job];
+                if j.spec.kind == WorkloadKind::Training {
+                    self.snapshot.workloads[slot].expected_work = Some(j.remaining);
+                }
+                self.checkpoints[slot] = checkpointing(j);
+            }
+        }
+        let now = self.now;
         for a in &mut self.snapshot.allocations {
-            a.last_checkpoint = last_checkpoint(&self.jobs[self.slots[a.workload.ix()]], self.now).map(Seconds);
+            a.last_checkpoint = self.checkpoints[a.workload.ix()].and_then(|c| last_checkpoint_at(c, now)).map(Seconds);
+        }
+    }
+
+    /// Drops from the snapshot the jobs that left it and the replicas that stopped, and brings
+    /// back the woken jobs in job (arrival) order, as they first came.
+    fn restack(&mut self, woken: Vec<usize>, stopped: &[(usize, u32)]) {
+        let old_slots = std::mem::take(&mut self.slots);
+        let old_workloads = std::mem::take(&mut self.snapshot.workloads);
+        let old_checkpoints = std::mem::take(&mut self.checkpoints);
+        let mut remap = vec![u32::MAX; old_slots.len()];
+        let capacity = old_slots.len() + woken.len();
+        let (mut slots, mut workloads, mut checkpoints) =
+            (Vec::with_capacity(capacity), Vec::with_capacity(capacity), Vec::with_capacity(capacity));
+        let mut woken = woken.into_iter().peekable();
+        for (slot, ((job, w), c)) in old_slots.into_iter().zip(old_workloads).zip(old_checkpoints).enumerate() {
+            while let Some(j) = woken.next_if(|&j| j < job) {
+                slots.push(j);
+                workloads.push(self.workload(j));
+                checkpoints.push(None);
+            }
+            // Parked in the last cycle and woken before it left: it stays where it is.
+            woken.next_if_eq(&job);
+            if self.jobs[job].in_snapshot() {
+                remap[slot] = slots.len() as u32;
+                slots.push(job);
+                workloads.push(w);
+                checkpoints.push(c);
+            }
+        }
+        for j in woken {
+            slots.push(j);
+            workloads.push(self.workload(j));
+            checkpoints.push(None);
+        }
+        self.slots = slots;
+        self.snapshot.workloads = workloads;
+        self.checkpoints = checkpoints;
+        let slots = &self.slots;
+        self.snapshot.allocations.retain_mut(|a| {
+            let Some(&new) = remap.get(a.workload.ix()).filter(|&&new| new != u32::MAX) else {
+                return false;
+            };
+            a.workload = WorkloadId(new);
+            stopped.binary_search(&(slots[new as usize], a.replica)).is_err()
+        });
+    }
+
+    /// Takes out of the snapshot the waiting jobs the cycle left pending with nothing held.
+    ///
+    /// A job the engine found no usable accelerator for is set aside for good: which
+    /// accelerators a job may use depends only on the catalogue, the fleet's node pools and its
+    /// tenant's clusters, none of which change during a run, so the engine would say the same
+    /// every cycle, and a pending workload with no candidate reserves nothing and changes no one
+    /// else's turn — leaving it out changes no decision. The others are parked until something
+    /// could let them start ([`Parking`]). Either way the job stays waiting for the report.
+    fn park(&mut self, plan: &Plan, ids: &[usize]) {
+        for p in &plan.pending {
+            let job = ids[p.workload.ix()];
+            let j = &self.jobs[job];
+            if j.status != Status::Waiting || !j.replicas.is_empty() {
+                continue; // a service short of replicas demand calls for: it runs, so it stays
+            }
+            match p.cause {
+                PendingCause::NoAcceptableAccelerator => self.jobs[job].unrunnable = true,
+                _ if p.reserved_from.is_some() => continue,
+                cause => {
+                    let quota_only = cause == PendingCause::Quota;
+                    let class = match self.jobs[job].park_class[usize::from(quota_only)] {
+                        Some(c) => c as usize,
+                        None => {
+                            let wl = &self.snapshot.workloads[p.workload.ix()];
+                            let c = self.parking.class_of(&self.snapshot, &self.occupancy, wl, quota_only);
+                            self.jobs[job].park_class[usize::from(quota_only)] = Some(c as u32);
+                            c
+                        }
+                    };
+                    self.parking.park(class, job);
+                    self.jobs[job].parked = Some(class as u32);
+                }
+            }
+            self.stale = true;
         }
     }
 
@@ -392,7 +542,7 @@ impl<'a> Run<'a> {
             priority: j.spec.priority,
             preemptible: j.spec.preemptible,
             replicas_min: if service { 1 } else { j.spec.replicas },
-            replicas_wanted: j.spec.replicas,
+            replicas_wanted: j.spec.replicas_at(self.hour()),
             devices_per_replica: j.spec.devices_per_replica,
             accepts: j.accepts.clone(),
             allow_mixed_models: false,
@@ -416,13 +566,17 @@ impl<'a> Run<'a> {
         for b in &plan.binds {
             let job = ids[b.workload.ix()];
             let since = if b.after_preemption { start_at.get(&job).copied().unwrap_or(self.now) } else { self.now };
-            self.jobs[job].replicas.push(Replica {
+            let replica = Replica {
                 replica: b.replica,
                 node: b.node,
                 devices: b.devices.clone(),
                 model: b.model,
+                usage: b.usage,
                 since,
-            });
+            };
+            let held = self.held(job, &replica);
+            self.occupancy.bind(&self.snapshot, held);
+            self.jobs[job].replicas.push(replica);
             self.snapshot.allocations.push(Allocation {
                 workload: b.workload,
                 replica: b.replica,
@@ -461,6 +615,7 @@ impl<'a> Run<'a> {
         j.first_start.get_or_insert(since);
         j.status = Status::Running;
         j.run_start = since;
+        self.touched.push(job);
         j.rate = rate;
         j.epoch += 1;
         if j.spec.kind == WorkloadKind::Training && rate > 0.0 {
@@ -504,6 +659,7 @@ impl<'a> Run<'a> {
             self.jobs[job].remaining -= kept;
         }
         self.stop(job, stop);
+        self.touched.push(job);
         let j = &mut self.jobs[job];
         j.status = Status::Waiting;
         j.epoch += 1;
@@ -573,8 +729,9 @@ impl<'a> Run<'a> {
 }
 
 impl Job {
-    fn is_active(&self) -> bool {
-        matches!(self.status, Status::Waiting | Status::Running)
+    /// Whether the engine sees it: waiting or running, neither found unrunnable nor parked.
+    fn in_snapshot(&self) -> bool {
+        matches!(self.status, Status::Waiting | Status::Running) && !self.unrunnable && self.parked.is_none()
     }
 
     fn replicas_min(&self) -> u32 {
@@ -584,10 +741,20 @@ impl Job {
 
 /// The last checkpoint of a running training job at `t`: whole intervals since its run started.
 fn last_checkpoint(j: &Job, t: i64) -> Option<i64> {
+    checkpointing(j).and_then(|c| last_checkpoint_at(c, t))
+}
+
+/// When a job's run started and its checkpoint interval, while it runs and checkpoints.
+fn checkpointing(j: &Job) -> Option<(i64, i64)> {
     let cp = j.spec.checkpoint?;
-    if j.status != Status::Running || cp.interval <= 0 || t < j.run_start {
+    (j.status == Status::Running && cp.interval > 0).then_some((j.run_start, cp.interval))
+}
+
+/// The last checkpoint at `t` of a run that started at `start` and checkpoints every `interval`.
+fn last_checkpoint_at((start, interval): (i64, i64), t: i64) -> Option<i64> {
+    if t < start {
         return None;
     }
-    let k = (t - j.run_start) / cp.interval;
-    (k > 0).then_some(j.run_start + k * cp.interval)
+    let k = (t - start) / interval;
+    (k > 0).then_some(start + k * interval)
 }
