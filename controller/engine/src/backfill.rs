@@ -7,9 +7,10 @@ use std::cell::OnceCell;
 
 use rust_decimal::prelude::ToPrimitive;
 
+use crate::capacity::Capacity;
 use crate::cycle::Cycle;
 use crate::holdings::Held;
-use crate::ids::{ModelId, Seconds, WorkloadId};
+use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
 use crate::schedule::{Attempt, first_placement};
 use crate::snapshot::Snapshot;
 
@@ -143,13 +144,26 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     let ending = merge(&known, &others);
     // Only free capacity decides where the gang would go, so the search frees devices and puts
     // them back without touching quota usage or fair shares.
+    // Placement is tried only once the replicas that unreserved nodes of its partitions could
+    // hold are enough for the gang (what any placement needs), counted as work is released.
+    let in_partitions = |cap: &Capacity, n: NodeId| cap.partition_of[n.ix()].is_some_and(|p| c.partitions.contains(&p));
+    let reserved_slots: u32 =
+        cx.reserved_nodes.iter().filter(|&&n| in_partitions(&cx.cap, n)).map(|&n| cx.cap.free_count(n) / devices).sum();
+    let mut slots = c.partitions.iter().map(|&p| cx.cap.replica_slots(p, devices)).sum::<u32>() - reserved_slots;
     let mut released: Vec<WorkloadId> = Vec::new();
     let mut found = None;
     for &(end, v) in ending.iter().take(MAX_RELEASES) {
         for h in &cx.held[v] {
+            let before = cx.cap.free_count(h.node) / devices;
             cx.cap.give(h.node, h.mask);
+            if cx.reserved[h.node.ix()].is_none() && in_partitions(&cx.cap, h.node) {
+                slots += cx.cap.free_count(h.node) / devices - before;
+            }
         }
         released.push(v);
+        if slots < replicas {
+            continue;
+        }
         let reserved = &cx.reserved;
         if let Some(p) = first_placement(cx, &c.partitions, replicas, devices, &|n| reserved[n.ix()].is_none()) {
             found = Some((end, p));
@@ -163,6 +177,9 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     }
     if let Some((start, placement)) = found {
         for (node, _) in placement.replicas {
+            if cx.reserved[node.ix()].is_none() {
+                cx.reserved_nodes.push(node);
+            }
             cx.reserved[node.ix()] = Some(start);
         }
         cx.reservations += 1;

@@ -8,7 +8,7 @@ use crate::backfill::Endings;
 use crate::capacity::Capacity;
 use crate::fairshare::FairShare;
 use crate::holdings::{Held, Holdings, Running};
-use crate::ids::{ModelId, Seconds, WorkloadId};
+use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
 use crate::mask::devices_of;
 use crate::place::Placement;
 use crate::plan::{Bind, Plan};
@@ -36,6 +36,8 @@ pub(crate) struct Cycle<'a> {
     pub preemptor: Vec<bool>,
     /// Per node: a blocked gang's reservation, with the time it expects to start.
     pub reserved: Vec<Option<Seconds>>,
+    /// The nodes `reserved` names, each once.
+    pub reserved_nodes: Vec<NodeId>,
     /// Reservations made this cycle.
     pub reservations: usize,
     /// Per workload: when its reservation expects it to start.
@@ -72,6 +74,7 @@ impl<'a> Cycle<'a> {
             bound: vec![false; s.workloads.len()],
             preemptor: vec![false; s.workloads.len()],
             reserved: vec![None; s.nodes.len()],
+            reserved_nodes: Vec::new(),
             reservations: 0,
             gang_reservation: vec![None; s.workloads.len()],
             running: OnceCell::new(),

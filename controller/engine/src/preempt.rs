@@ -52,6 +52,9 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
         if victims.is_empty() || free + freeable < devices {
             continue;
         }
+        if !fits_without_all(cx, w, c, replicas, &victims) {
+            continue;
+        }
         let mut released: Vec<(WorkloadId, VictimReason, Vec<Held>)> = Vec::new();
         let mut fits = false;
         for &(_, _, v, why) in &victims {
@@ -122,6 +125,25 @@ pub(crate) fn finish_victim(cx: &mut Cycle, v: WorkloadId, for_workload: Workloa
         why,
         grace_seconds: cx.s.workloads[v.ix()].grace(),
     });
+}
+
+/// Whether the workload would fit were every victim stopped: checked before victims are released
+/// one by one, as stopping fewer of them never frees more devices or more quota (a victim of
+/// another tenant gives back no more to lend than it frees), so a gang that does not fit now
+/// fits with no subset of them.
+fn fits_without_all(
+    cx: &mut Cycle,
+    w: WorkloadId,
+    c: &Candidate,
+    replicas: u32,
+    victims: &[(u8, i64, WorkloadId, VictimReason)],
+) -> bool {
+    let released: Vec<(WorkloadId, Vec<Held>)> = victims.iter().map(|&(_, _, v, _)| (v, cx.release(v))).collect();
+    let fits = try_fit(cx, w, c, replicas).is_some();
+    for (v, held) in released.into_iter().rev() {
+        cx.restore(v, held);
+    }
+    fits
 }
 
 fn try_fit(cx: &Cycle, w: WorkloadId, c: &Candidate, replicas: u32) -> Option<(Placement, UsageClass)> {
