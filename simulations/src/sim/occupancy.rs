@@ -2,7 +2,7 @@
 //! parking rules ([`crate::sim::parking`]): free devices per pool of nodes (nodes of one cluster,
 //! model and dedication, as the engine partitions them), the devices each tenant holds per pool
 //! and priority, borrowed devices per pool and tenant, and the devices each tenant uses per model
-//! and family. It decides nothing and is never shown to the engine. Everything is in dense
+//! and family, and the replicas on each node. It decides nothing and is never shown to the engine. Everything is in dense
 //! vectors: the parking rules read it for every parked class at every cycle.
 
 use std::collections::BTreeMap;
@@ -17,11 +17,13 @@ pub(crate) struct Pool {
     pub dedicated: Option<TenantId>,
     /// `by_free[k]`: nodes with exactly `k` free devices.
     by_free: Vec<u32>,
+    /// Its nodes, ascending.
+    nodes: Vec<NodeId>,
     total_free: u32,
 }
 
 /// One replica's devices, as the occupancy counts them.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Held {
     pub tenant: TenantId,
     pub priority: i32,
@@ -50,6 +52,8 @@ pub(crate) struct Occupancy {
     held: Vec<Vec<(i32, u32)>>,
     /// Per (pool, tenant): borrowed devices held.
     borrowed: Vec<u32>,
+    /// Per node: the replicas running there.
+    on_node: Vec<Vec<Held>>,
 }
 
 impl Occupancy {
@@ -68,6 +72,7 @@ impl Occupancy {
                     model: first.model,
                     dedicated: node.dedicated_to,
                     by_free: Vec::new(),
+                    nodes: Vec::new(),
                     total_free: 0,
                 });
                 pools.len() as u32 - 1
@@ -79,6 +84,7 @@ impl Occupancy {
             }
             pool.by_free[healthy as usize] += 1;
             pool.total_free += healthy;
+            pool.nodes.push(NodeId(i as u32));
             pool_of[i] = Some(p);
             free[i] = healthy;
         }
@@ -95,6 +101,7 @@ impl Occupancy {
             used_family: vec![0; tenants * families],
             held: vec![Vec::new(); slots],
             borrowed: vec![0; slots],
+            on_node: vec![Vec::new(); s.nodes.len()],
         }
     }
 
@@ -122,6 +129,12 @@ impl Occupancy {
                 add(&mut self.used[t.ix() * self.models + h.model.ix()]);
                 add(&mut self.used_family[t.ix() * self.families + family.ix()]);
             }
+        }
+        let on_node = &mut self.on_node[h.node.ix()];
+        if bind {
+            on_node.push(h);
+        } else if let Some(i) = on_node.iter().position(|r| *r == h) {
+            on_node.swap_remove(i);
         }
         let Some(p) = self.pool_of[h.node.ix()] else { return };
         self.move_devices(h.node, if bind { -i64::from(n) } else { i64::from(n) });
@@ -160,6 +173,20 @@ impl Occupancy {
     pub fn slots(&self, pool: usize, devices: u32) -> u32 {
         let devices = devices.max(1);
         self.pools[pool].by_free.iter().enumerate().map(|(k, &n)| n * (k as u32 / devices)).sum()
+    }
+
+    /// Replicas of `devices` each a pool could hold were the replicas `stopped` picks stopped,
+    /// counting every node: on each, its free devices and those of such replicas there.
+    pub fn slots_if_stopped(&self, pool: usize, devices: u32, stopped: impl Fn(&Held) -> bool) -> u32 {
+        let devices = devices.max(1);
+        let nodes = &self.pools[pool].nodes;
+        nodes
+            .iter()
+            .map(|n| {
+                let freed: u32 = self.on_node[n.ix()].iter().filter(|r| stopped(r)).map(|r| r.devices).sum();
+                (self.free[n.ix()] + freed) / devices
+            })
+            .sum()
     }
 
     /// Free devices of a pool.
@@ -261,6 +288,25 @@ pub(crate) mod tests {
         assert_eq!(o.slots(0, 4), 2);
         o.release(&s, held(0, 4, 0, UsageClass::Guaranteed));
         assert_eq!(o.slots(0, 8), 1);
+    }
+
+    #[test]
+    fn slots_if_stopped_count_freed_devices_on_the_node_they_free() {
+        let s = fleet();
+        let mut o = Occupancy::new(&s);
+        let low = held(0, 4, 0, UsageClass::Guaranteed);
+        let high = held(1, 4, 100, UsageClass::Guaranteed);
+        o.bind(&s, low);
+        o.bind(&s, high);
+        o.bind(&s, held(0, 4, 100, UsageClass::Guaranteed));
+        // Four free on node 1 and four of priority 0 on node 0: eight devices, no node of eight.
+        assert_eq!(o.free(0) + o.held_at_or_below(0, TenantId(1), 0), 8);
+        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 0), 0);
+        assert_eq!(o.slots_if_stopped(0, 4, |r| r.priority <= 0), 2);
+        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 100), 2);
+        o.release(&s, high);
+        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 0), 1, "node 1 whole again");
+        assert_eq!(o.slots_if_stopped(0, 8, |_| false), 1);
     }
 
     #[test]

@@ -14,10 +14,10 @@
 //! woken, to be tried at the next cycle, as could start by these counts:
 //! - without preemption: whole gangs that the free devices of one pool hold, counting every node
 //!   (what the engine's placement asks first), within what its quota still admits;
-//! - with preemption (when the policy preempts): gangs that the free devices of a pool plus those
-//!   its victims hold there could take — its tenant's work at a priority at least the policy's
-//!   gap lower, and other tenants' borrowed devices while its tenant is within nominal quota for
-//!   the gang — within what its quota admits once its own victims are gone;
+//! - with preemption (when the policy preempts): gangs that a pool could take, node by node, in
+//!   its free devices plus those its victims hold there — its tenant's work at a priority at least
+//!   the policy's gap lower, and other tenants' borrowed devices while its tenant is within
+//!   nominal quota for the gang — within what its quota admits once its own victims are gone;
 //! - blocked by quota alone: gangs its quota now admits.
 //!
 //! Each count bounds what the engine could start at that point: a workload left out would fail
@@ -30,7 +30,7 @@
 
 use std::collections::BTreeMap;
 
-use tidepool_engine::{FamilyId, ModelId, NodeId, Policy, Snapshot, Target, TenantId, Workload};
+use tidepool_engine::{FamilyId, ModelId, NodeId, Policy, Snapshot, Target, TenantId, UsageClass, Workload};
 
 use crate::sim::occupancy::Occupancy;
 
@@ -210,7 +210,17 @@ impl Parking {
                     .map(|&q| occupancy.held_at_or_below(q, k.tenant, ceiling))
                     .sum();
                 let quota = quota_room(s, occupancy, k, model, own_on_model);
-                n += gangs(room.min(quota));
+                let mut here = gangs(room.min(quota));
+                if here > 0 {
+                    // Device counts can hide that no node would have a whole replica free.
+                    let reclaim = policy.reclaim_borrowed && within_nominal(s, occupancy, k, model);
+                    let slots = occupancy.slots_if_stopped(p, k.devices, |r| {
+                        (r.tenant == k.tenant && r.priority <= ceiling)
+                            || (reclaim && r.tenant != k.tenant && r.usage == UsageClass::Borrowed)
+                    });
+                    here = here.min((slots / k.replicas.max(1)) as usize);
+                }
+                n += here;
             }
             if n > 0 {
                 return n;
@@ -421,7 +431,7 @@ mod tests {
     }
 
     #[test]
-    fn a_gang_that_may_preempt_wakes_when_its_victims_and_free_devices_could_hold_it() {
+    fn a_gang_that_may_preempt_wakes_when_a_node_of_free_devices_and_its_victims_could_hold_it() {
         let s = fleet();
         let policy = Policy::default();
         let mut o = Occupancy::new(&s);
@@ -439,7 +449,11 @@ mod tests {
         release(&s, &mut o, &mut p, stranger);
         assert!(p.begin_cycle(&s, &o, &policy).is_empty(), "a release on a model it does not accept");
         release(&s, &mut o, &mut p, others[1]);
-        // Four free on node 1 and four of its own at priority 0 on node 0: eight, enough to try.
+        // Four free on node 1 and four of its own at priority 0 on node 0: eight devices, but no
+        // node where eight would be free.
+        assert!(p.begin_cycle(&s, &o, &policy).is_empty(), "no node could hold the replica");
+        release(&s, &mut o, &mut p, others[0]);
+        // Node 0: four free and four of its own at priority 0.
         assert_eq!(p.begin_cycle(&s, &o, &policy), vec![7]);
     }
 }
