@@ -211,14 +211,15 @@ impl Parking {
                     .sum();
                 let quota = quota_room(s, occupancy, k, model, own_on_model);
                 let mut here = gangs(room.min(quota));
-                if here > 0 {
+                let replicas = k.replicas.max(1);
+                if here > 0 && occupancy.slots(p, k.devices) / replicas < here as u32 {
                     // Device counts can hide that no node would have a whole replica free.
                     let reclaim = policy.reclaim_borrowed && within_nominal(s, occupancy, k, model);
-                    let slots = occupancy.slots_if_stopped(p, k.devices, |r| {
+                    let slots = occupancy.slots_if_stopped(p, k.devices, here as u32 * replicas, |r| {
                         (r.tenant == k.tenant && r.priority <= ceiling)
                             || (reclaim && r.tenant != k.tenant && r.usage == UsageClass::Borrowed)
                     });
-                    here = here.min((slots / k.replicas.max(1)) as usize);
+                    here = (slots / replicas) as usize;
                 }
                 n += here;
             }
