@@ -175,9 +175,10 @@ impl Parking {
     /// the rest would find no room.
     pub fn begin_cycle(&mut self, s: &Snapshot, occupancy: &Occupancy, policy: &Policy) -> Vec<usize> {
         let mut woken = Vec::new();
+        let mut slots = SlotsIfStopped::default();
         for c in std::mem::take(&mut self.fresh) {
             if !self.classes[c].members.is_empty() {
-                let n = self.could_start(s, occupancy, policy, c).min(self.classes[c].members.len());
+                let n = self.could_start(s, occupancy, policy, c, &mut slots).min(self.classes[c].members.len());
                 woken.extend(self.classes[c].members.drain(..n));
             }
             let class = &mut self.classes[c];
@@ -187,7 +188,14 @@ impl Parking {
     }
 
     /// How many of a class's gangs could start now, at most, given what was released for it.
-    fn could_start(&self, s: &Snapshot, occupancy: &Occupancy, policy: &Policy, class: usize) -> usize {
+    fn could_start(
+        &self,
+        s: &Snapshot,
+        occupancy: &Occupancy,
+        policy: &Policy,
+        class: usize,
+        slots_if_stopped: &mut SlotsIfStopped,
+    ) -> usize {
         let c = &self.classes[class];
         let k = &c.key;
         let need = (k.replicas * k.devices).max(1);
@@ -215,11 +223,14 @@ impl Parking {
                 if here > 0 && occupancy.slots(p, k.devices) / replicas < here as u32 {
                     // Device counts can hide that no node would have a whole replica free.
                     let reclaim = policy.reclaim_borrowed && within_nominal(s, occupancy, k, model);
-                    let slots = occupancy.slots_if_stopped(p, k.devices, here as u32 * replicas, |r| {
-                        (r.tenant == k.tenant && r.priority <= ceiling)
-                            || (reclaim && r.tenant != k.tenant && r.usage == UsageClass::Borrowed)
+                    let key = (p, k.tenant, ceiling, reclaim, k.devices);
+                    let slots = *slots_if_stopped.entry(key).or_insert_with(|| {
+                        occupancy.slots_if_stopped(p, k.devices, u32::MAX, |r| {
+                            (r.tenant == k.tenant && r.priority <= ceiling)
+                                || (reclaim && r.tenant != k.tenant && r.usage == UsageClass::Borrowed)
+                        })
                     });
-                    here = (slots / replicas) as usize;
+                    here = here.min((slots / replicas) as usize);
                 }
                 n += here;
             }
@@ -251,6 +262,11 @@ impl Parking {
         self.classes.iter().map(|c| c.members.len()).sum()
     }
 }
+
+/// Within one [`Parking::begin_cycle`], the replica slots of a pool were a tenant's victims
+/// stopped, by (pool, tenant, priority ceiling, whether others' borrowed devices count, devices
+/// per replica): alike classes share them.
+type SlotsIfStopped = BTreeMap<(usize, TenantId, i32, bool, u32), u32>;
 
 fn new_class(s: &Snapshot, occupancy: &Occupancy, key: ClassKey) -> Class {
     let mut families: Vec<FamilyId> = key.models.iter().map(|&m| s.catalogue.model(m).family).collect();
