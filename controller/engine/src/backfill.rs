@@ -143,9 +143,9 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     others.dedup(); // bound this cycle as well as running before: listed twice
     let ending = merge(&known, &others);
     // Only free capacity decides where the gang would go, so the search frees devices and puts
-    // them back without touching quota usage or fair shares.
-    // Placement is tried only once the replicas that unreserved nodes of its partitions could
-    // hold are enough for the gang (what any placement needs), counted as work is released.
+    // them back without touching quota usage or fair shares. A placement is tried only once the
+    // unreserved nodes of its partitions could hold the gang's replicas (what any placement
+    // needs), a count kept as work is released.
     let in_partitions = |cap: &Capacity, n: NodeId| cap.partition_of[n.ix()].is_some_and(|p| c.partitions.contains(&p));
     let reserved_slots: u32 =
         cx.reserved_nodes.iter().filter(|&&n| in_partitions(&cx.cap, n)).map(|&n| cx.cap.free_count(n) / devices).sum();

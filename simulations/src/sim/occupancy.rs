@@ -1,9 +1,10 @@
 //! What the fleet holds between cycles, kept up to date on every bind and release, for the
 //! parking rules ([`crate::sim::parking`]): free devices per pool of nodes (nodes of one cluster,
 //! model and dedication, as the engine partitions them), the devices each tenant holds per pool
-//! and priority, borrowed devices per pool and tenant, and the devices each tenant uses per model
-//! and family, and the replicas on each node. It decides nothing and is never shown to the engine. Everything is in dense
-//! vectors: the parking rules read it for every parked class at every cycle.
+//! and priority, borrowed devices per pool and tenant, the devices each tenant uses per model and
+//! family, and the replicas on each node. It decides nothing and is never shown to the engine.
+//! Everything is in dense vectors: the parking rules read it for every parked class at every
+//! cycle.
 
 use std::collections::BTreeMap;
 
@@ -176,19 +177,17 @@ impl Occupancy {
     }
 
     /// Replicas of `devices` each a pool could hold were the replicas `stopped` picks stopped,
-    /// counting every node (on each, its free devices and those of such replicas there), up to
-    /// `at_most`.
-    pub fn slots_if_stopped(&self, pool: usize, devices: u32, at_most: u32, stopped: impl Fn(&Held) -> bool) -> u32 {
+    /// counting every node: on each, its free devices and those of such replicas there.
+    pub fn slots_if_stopped(&self, pool: usize, devices: u32, stopped: impl Fn(&Held) -> bool) -> u32 {
         let devices = devices.max(1);
-        let mut slots = 0;
-        for n in &self.pools[pool].nodes {
-            let freed: u32 = self.on_node[n.ix()].iter().filter(|r| stopped(r)).map(|r| r.devices).sum();
-            slots += (self.free[n.ix()] + freed) / devices;
-            if slots >= at_most {
-                return at_most;
-            }
-        }
-        slots
+        let nodes = &self.pools[pool].nodes;
+        nodes
+            .iter()
+            .map(|n| {
+                let freed: u32 = self.on_node[n.ix()].iter().filter(|r| stopped(r)).map(|r| r.devices).sum();
+                (self.free[n.ix()] + freed) / devices
+            })
+            .sum()
     }
 
     /// Free devices of a pool.
@@ -303,13 +302,12 @@ pub(crate) mod tests {
         o.bind(&s, held(0, 4, 100, UsageClass::Guaranteed));
         // Four free on node 1 and four of priority 0 on node 0: eight devices, no node of eight.
         assert_eq!(o.free(0) + o.held_at_or_below(0, TenantId(1), 0), 8);
-        assert_eq!(o.slots_if_stopped(0, 8, u32::MAX, |r| r.priority <= 0), 0);
-        assert_eq!(o.slots_if_stopped(0, 4, u32::MAX, |r| r.priority <= 0), 2);
-        assert_eq!(o.slots_if_stopped(0, 8, u32::MAX, |r| r.priority <= 100), 2);
+        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 0), 0);
+        assert_eq!(o.slots_if_stopped(0, 4, |r| r.priority <= 0), 2);
+        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 100), 2);
         o.release(&s, high);
-        assert_eq!(o.slots_if_stopped(0, 8, u32::MAX, |r| r.priority <= 0), 1, "node 1 whole again");
-        assert_eq!(o.slots_if_stopped(0, 8, u32::MAX, |_| false), 1);
-        assert_eq!(o.slots_if_stopped(0, 4, 1, |_| true), 1, "counts up to what is asked");
+        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 0), 1, "node 1 whole again");
+        assert_eq!(o.slots_if_stopped(0, 8, |_| false), 1);
     }
 
     #[test]

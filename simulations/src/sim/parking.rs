@@ -225,7 +225,7 @@ impl Parking {
                     let reclaim = policy.reclaim_borrowed && within_nominal(s, occupancy, k, model);
                     let key = (p, k.tenant, ceiling, reclaim, k.devices);
                     let slots = *slots_if_stopped.entry(key).or_insert_with(|| {
-                        occupancy.slots_if_stopped(p, k.devices, u32::MAX, |r| {
+                        occupancy.slots_if_stopped(p, k.devices, |r| {
                             (r.tenant == k.tenant && r.priority <= ceiling)
                                 || (reclaim && r.tenant != k.tenant && r.usage == UsageClass::Borrowed)
                         })
