@@ -100,6 +100,8 @@ pub struct Run<'a> {
     slots: Vec<usize>,
     /// Jobs left the active set or replicas stopped since the last cycle.
     stale: bool,
+    /// Jobs that left the snapshot since it was last restacked (done, set aside or parked).
+    left: Vec<usize>,
     /// Replicas stopped since the last cycle, as (job, replica): their allocations go.
     stopped: Vec<(usize, u32)>,
     /// Jobs whose work left or run changed since the last cycle (started, preempted).
@@ -137,6 +139,7 @@ impl<'a> Run<'a> {
             active: BTreeSet::new(),
             slots: Vec::new(),
             stale: false,
+            left: Vec::new(),
             stopped: Vec::new(),
             touched: Vec::new(),
             checkpoints: Vec::new(),
@@ -286,6 +289,7 @@ impl<'a> Run<'a> {
                     self.jobs[job].remaining = 0.0;
                     self.jobs[job].status = Status::Done;
                     self.active.remove(&job);
+                    self.left.push(job);
                     self.stale = true;
                     self.outcomes.completed += 1;
                     self.dirty = true;
@@ -304,6 +308,7 @@ impl<'a> Run<'a> {
                     self.parking.forget(class as usize, job);
                 }
                 self.active.remove(&job);
+                self.left.push(job);
                 self.stale = true;
                 self.dirty = true;
             }
@@ -456,6 +461,11 @@ impl<'a> Run<'a> {
         let old_workloads = std::mem::take(&mut self.snapshot.workloads);
         let old_checkpoints = std::mem::take(&mut self.checkpoints);
         let mut remap = vec![u32::MAX; old_slots.len()];
+        // Those that left and are not back (a job parked in the last cycle may be woken already).
+        let mut left = std::mem::take(&mut self.left);
+        left.sort_unstable();
+        left.dedup();
+        left.retain(|&j| !self.jobs[j].in_snapshot());
         let capacity = old_slots.len() + woken.len();
         let (mut slots, mut workloads, mut checkpoints) =
             (Vec::with_capacity(capacity), Vec::with_capacity(capacity), Vec::with_capacity(capacity));
@@ -468,7 +478,9 @@ impl<'a> Run<'a> {
             }
             // Parked in the last cycle and woken before it left: it stays where it is.
             woken.next_if_eq(&job);
-            if self.jobs[job].in_snapshot() {
+            let stays = left.binary_search(&job).is_err();
+            debug_assert_eq!(stays, self.jobs[job].in_snapshot(), "job {job} left the snapshot unrecorded");
+            if stays {
                 remap[slot] = slots.len() as u32;
                 slots.push(job);
                 workloads.push(w);
@@ -526,6 +538,7 @@ impl<'a> Run<'a> {
                     self.jobs[job].parked = Some(class as u32);
                 }
             }
+            self.left.push(job);
             self.stale = true;
         }
     }
