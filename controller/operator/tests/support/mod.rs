@@ -67,9 +67,12 @@ pub async fn add_nodes(client: &kube::Client, nodes: Vec<Node>) {
     }
 }
 
-/// A context for cluster `cluster` on the fake API, with a manual clock.
+/// A context for cluster `cluster` on the fake API, with a manual clock set to 02:00 UTC today
+/// (10:00 in the example policy's UTC+8, its services' peak hour): what a pass decides must not
+/// depend on the hour the tests run at (off-peak, the example chatbot lends its idle devices).
 pub fn context(client: &kube::Client, cluster: &str) -> (Context, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(Timestamp::now()));
+    let today = Timestamp::now().as_second().div_euclid(86_400) * 86_400;
+    let clock = Arc::new(ManualClock::new(Timestamp::from_second(today + 2 * 3_600).unwrap()));
     let ctx = Context {
         client: client.clone(),
         clock: clock.clone(),
