@@ -138,11 +138,31 @@ fn fits_without_all(
     replicas: u32,
     victims: &[(u8, i64, WorkloadId, VictimReason)],
 ) -> bool {
-    let released: Vec<(WorkloadId, Vec<Held>)> = victims.iter().map(|&(_, _, v, _)| (v, cx.release(v))).collect();
+    // Only free devices and quota usage decide whether it fits: they alone change, and go back.
+    let s = cx.s;
+    let stopped = |cx: &mut Cycle, stop: bool| {
+        for &(_, _, v, _) in victims {
+            let tenant = s.workloads[v.ix()].tenant;
+            for h in &cx.held[v] {
+                let n = h.mask.count_ones();
+                let counted = h.usage != UsageClass::Tidal;
+                if stop {
+                    cx.cap.give(h.node, h.mask);
+                    if counted {
+                        cx.usage.remove(s, tenant, h.model, n);
+                    }
+                } else {
+                    cx.cap.take(h.node, h.mask);
+                    if counted {
+                        cx.usage.add(s, tenant, h.model, n);
+                    }
+                }
+            }
+        }
+    };
+    stopped(cx, true);
     let fits = try_fit(cx, w, c, replicas).is_some();
-    for (v, held) in released.into_iter().rev() {
-        cx.restore(v, held);
-    }
+    stopped(cx, false);
     fits
 }
 
