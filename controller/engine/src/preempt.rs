@@ -14,6 +14,8 @@ use crate::select::Candidate;
 
 /// Most gangs tried as victims for one workload.
 const MAX_VICTIMS: usize = 64;
+/// Victims stopped one at a time before checking that stopping all of them would be enough.
+const QUICK_TRIES: usize = 4;
 
 /// Device-seconds of work a workload would lose if stopped now.
 pub(crate) fn lost_work(cx: &Cycle, v: WorkloadId) -> i64 {
@@ -52,12 +54,13 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
         if victims.is_empty() || free + freeable < devices {
             continue;
         }
-        if !fits_without_all(cx, w, c, replicas, &victims) {
-            continue;
-        }
         let mut released: Vec<(WorkloadId, VictimReason, Vec<Held>)> = Vec::new();
         let mut fits = false;
-        for &(_, _, v, why) in &victims {
+        for (i, &(_, _, v, why)) in victims.iter().enumerate() {
+            // Past the first few, go on only if stopping all the rest as well would do.
+            if i == QUICK_TRIES && !fits_with_stopped(cx, w, c, replicas, &victims[i..]) {
+                break;
+            }
             let held = cx.release(v);
             released.push((v, why, held));
             if try_fit(cx, w, c, replicas).is_some() {
@@ -127,11 +130,11 @@ pub(crate) fn finish_victim(cx: &mut Cycle, v: WorkloadId, for_workload: Workloa
     });
 }
 
-/// Whether the workload would fit were every victim stopped: checked before victims are released
-/// one by one, as stopping fewer of them never frees more devices or more quota (a victim of
-/// another tenant gives back no more to lend than it frees), so a gang that does not fit now
-/// fits with no subset of them.
-fn fits_without_all(
+/// Whether the workload would fit were `victims` stopped too: checked before the rest of the
+/// victims are released one by one, as stopping fewer of them never frees more devices or more
+/// quota (a victim of another tenant gives back no more to lend than it frees), so a gang that
+/// does not fit then fits with no subset of them.
+fn fits_with_stopped(
     cx: &mut Cycle,
     w: WorkloadId,
     c: &Candidate,
