@@ -207,8 +207,9 @@ impl Parking {
             let mut n = 0;
             for &p in &c.pools {
                 let model = occupancy.pools[p].model;
+                let reclaim = policy.reclaim_borrowed && within_nominal(s, occupancy, k, model);
                 let mut room = occupancy.free(p) + occupancy.held_at_or_below(p, k.tenant, ceiling);
-                if policy.reclaim_borrowed && within_nominal(s, occupancy, k, model) {
+                if reclaim {
                     room += occupancy.borrowed_by_others(p, k.tenant);
                 }
                 let own_on_model: u32 = c
@@ -222,7 +223,6 @@ impl Parking {
                 let replicas = k.replicas.max(1);
                 if here > 0 && occupancy.slots(p, k.devices) / replicas < here as u32 {
                     // Device counts can hide that no node would have a whole replica free.
-                    let reclaim = policy.reclaim_borrowed && within_nominal(s, occupancy, k, model);
                     let key = (p, k.tenant, ceiling, reclaim, k.devices);
                     let slots = *slots_if_stopped.entry(key).or_insert_with(|| {
                         occupancy.slots_if_stopped(p, k.devices, |r| {

@@ -98,8 +98,6 @@ pub struct Run<'a> {
     active: BTreeSet<usize>,
     /// `snapshot.workloads[k]` is job `slots[k]`; jobs no longer active leave at the next cycle.
     slots: Vec<usize>,
-    /// Jobs left the active set or replicas stopped since the last cycle.
-    stale: bool,
     /// Jobs that left the snapshot since it was last restacked (done, set aside or parked).
     left: Vec<usize>,
     /// Replicas stopped since the last cycle, as (job, replica): their allocations go.
@@ -138,7 +136,6 @@ impl<'a> Run<'a> {
             jobs: Vec::new(),
             active: BTreeSet::new(),
             slots: Vec::new(),
-            stale: false,
             left: Vec::new(),
             stopped: Vec::new(),
             touched: Vec::new(),
@@ -290,7 +287,6 @@ impl<'a> Run<'a> {
                     self.jobs[job].status = Status::Done;
                     self.active.remove(&job);
                     self.left.push(job);
-                    self.stale = true;
                     self.outcomes.completed += 1;
                     self.dirty = true;
                 }
@@ -309,7 +305,6 @@ impl<'a> Run<'a> {
                 }
                 self.active.remove(&job);
                 self.left.push(job);
-                self.stale = true;
                 self.dirty = true;
             }
             Event::Hour => {
@@ -326,7 +321,6 @@ impl<'a> Run<'a> {
                     if self.jobs[j].replicas.len() > wanted {
                         self.jobs[j].replicas.sort_by_key(|r| r.replica);
                         let extra = self.jobs[j].replicas.split_off(wanted);
-                        self.stale = true;
                         for r in &extra {
                             self.charge(j, r, self.now);
                             self.released(j, r);
@@ -372,7 +366,6 @@ impl<'a> Run<'a> {
     /// Stops every replica of a job at `end`.
     fn stop(&mut self, job: usize, end: i64) {
         let replicas = std::mem::take(&mut self.jobs[job].replicas);
-        self.stale |= !replicas.is_empty();
         for r in &replicas {
             self.charge(job, r, end);
             self.released(job, r);
@@ -424,8 +417,7 @@ impl<'a> Run<'a> {
             stopped.sort_unstable();
             stopped
         };
-        if self.stale || !woken.is_empty() {
-            self.stale = false;
+        if !self.left.is_empty() || !stopped.is_empty() || !woken.is_empty() {
             self.restack(woken, &stopped);
         }
         let hour = self.hour();
@@ -539,7 +531,6 @@ impl<'a> Run<'a> {
                 }
             }
             self.left.push(job);
-            self.stale = true;
         }
     }
 
