@@ -272,47 +272,45 @@ fn nothing_is_preempted_for_a_workload_that_would_still_not_fit() {
 
 #[test]
 fn a_gang_stops_as_many_small_victims_as_it_needs_and_none_when_they_are_spread_too_thin() {
-    let mut b = Builder::new();
-    let c = b.cluster("sh");
-    let g = b.group(c);
-    let n = b.nodes(g, A100, 2, 8);
-    let t = b.tenant("bank", None, &[(A100, 16, None, None)]);
-    let small: Vec<WorkloadId> = (0..8u16)
-        .map(|d| {
+    // Two A100 nodes of one tenant: eight one-device jobs at priority 0, placed by `node_of`
+    // (device `d` on node `node_of(d)`, at the node's next free device), a job at priority 1000
+    // filling the rest, and a gang of eight at priority 500.
+    let plan_for = |node_of: fn(u16) -> usize| {
+        let mut b = Builder::new();
+        let c = b.cluster("sh");
+        let g = b.group(c);
+        let n = b.nodes(g, A100, 2, 8);
+        let t = b.tenant("bank", None, &[(A100, 16, None, None)]);
+        let mut next = [0u16; 2];
+        let mut small = Vec::new();
+        for d in 0..8u16 {
             let w = b.job(&format!("bank/small-{d}"), t, &[A100], 1, 1);
-            b.running(w, n[0], &[d], UsageClass::Guaranteed, 0);
-            w
-        })
-        .collect();
-    let kept = b.job("bank/kept", t, &[A100], 1, 8);
-    b.workload(kept).priority = 1000;
-    b.running(kept, n[1], &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
-    let gang = b.job("bank/gang", t, &[A100], 1, 8);
-    b.workload(gang).priority = 500;
-    let plan = b.schedule(&Policy::default(), 10);
+            let node = node_of(d);
+            b.running(w, n[node], &[next[node]], UsageClass::Guaranteed, 0);
+            next[node] += 1;
+            small.push(w);
+        }
+        let kept = b.job("bank/kept", t, &[A100], 2, 1);
+        b.workload(kept).priority = 1000;
+        for (node, &from) in next.iter().enumerate() {
+            for d in from..8 {
+                b.running(kept, n[node], &[d], UsageClass::Guaranteed, 0);
+            }
+        }
+        let gang = b.job("bank/gang", t, &[A100], 1, 8);
+        b.workload(gang).priority = 500;
+        (b.schedule(&Policy::default(), 10), small, gang)
+    };
+
+    let (plan, small, gang) = plan_for(|_| 0);
     let mut victims: Vec<WorkloadId> = plan.preemptions.iter().map(|p| p.victim).collect();
     victims.sort();
     assert_eq!(victims, small, "all eight one-device jobs on the node the gang needs whole");
     assert_eq!(binds_of(&plan, gang).len(), 1);
 
-    // Half of them on each node, beside the high-priority job's halves: eight devices could be
-    // freed, but no node would be whole.
-    let mut b = Builder::new();
-    let c = b.cluster("sh");
-    let g = b.group(c);
-    let n = b.nodes(g, A100, 2, 8);
-    let t = b.tenant("bank", None, &[(A100, 16, None, None)]);
-    for d in 0..8u16 {
-        let w = b.job(&format!("bank/small-{d}"), t, &[A100], 1, 1);
-        b.running(w, n[usize::from(d % 2)], &[d / 2], UsageClass::Guaranteed, 0);
-    }
-    let kept = b.job("bank/kept", t, &[A100], 2, 4);
-    b.workload(kept).priority = 1000;
-    b.running(kept, n[0], &[4, 5, 6, 7], UsageClass::Guaranteed, 0);
-    b.running(kept, n[1], &[4, 5, 6, 7], UsageClass::Guaranteed, 0);
-    let gang = b.job("bank/gang", t, &[A100], 1, 8);
-    b.workload(gang).priority = 500;
-    let plan = b.schedule(&Policy::default(), 10);
+    // Four on each node, beside the high-priority job: eight devices could be freed, but no node
+    // would be whole.
+    let (plan, _, gang) = plan_for(|d| usize::from(d % 2));
     assert!(plan.preemptions.is_empty() && binds_of(&plan, gang).is_empty(), "{:?}", plan.preemptions);
 }
 
