@@ -14,7 +14,7 @@ help:
 	@echo "make catalogue  print the built-in accelerator catalogue as JSON"
 	@echo "make bench      time one engine cycle: 5,000 nodes x 8 devices, 50,000 pending pods (JSON)"
 	@echo "make bench-agent  run tidepool-agent for 60 s (16 fake devices, 1 s sampling): RSS and CPU (JSON)"
-	@echo "make bench-sim-year  time the simulator on a generated year, ~1,000,100 jobs (JSON; DAYS=n for fewer)"
+	@echo "make bench-sim-year  time the simulator on a generated year, ~1,000,100 jobs (JSON; far over two minutes today: DAYS=n for fewer)"
 	@echo "make fmt        format the code"
 
 demo:
