@@ -60,7 +60,7 @@ impl Endings {
     /// The work running on `m` when the cycle began with a known end, or `None` when the model
     /// has too many partitions to say where as bits.
     fn of<'a>(&'a self, cx: &Cycle, m: ModelId) -> Option<&'a [Ending]> {
-        let parts = &cx.cap.by_model[m.ix()];
+        let parts = cx.cap.by_model(m);
         if parts.len() > 64 {
             return None;
         }
@@ -71,7 +71,7 @@ impl Endings {
                 let partitions = held
                     .iter()
                     .filter(|h| h.model == m)
-                    .filter_map(|h| cx.cap.partition_of[h.node.ix()])
+                    .filter_map(|h| cx.cap.partition_of(h.node))
                     .filter_map(|p| parts.iter().position(|&q| q == p))
                     .fold(0, |bits, i| bits | 1 << i);
                 if partitions != 0
@@ -112,7 +112,7 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     // since. Those whose holdings are as they were (never bound; any release undone) are known
     // from the cycle's start; the others are looked at as they are now.
     let index = cx.endings.of(cx, c.model);
-    let parts = &cx.cap.by_model[c.model.ix()];
+    let parts = cx.cap.by_model(c.model);
     let wanted: u64 = c.partitions.iter().filter_map(|p| parts.iter().position(|q| q == p)).fold(0, |b, i| b | 1 << i);
     let as_they_were =
         |v: WorkloadId| index.is_some() && !cx.bound[v.ix()] && cx.held[v].len() == cx.held.initial(v).len();
@@ -134,7 +134,7 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
         .filter(|&v| v != w && !cx.preempted[v.ix()])
         .filter(|&v| {
             cx.held[v].iter().any(|h| {
-                h.model == c.model && cx.cap.partition_of[h.node.ix()].is_some_and(|p| c.partitions.contains(&p))
+                h.model == c.model && cx.cap.partition_of(h.node).is_some_and(|p| c.partitions.contains(&p))
             })
         })
         .filter_map(|v| expected_end(cx, v).map(|e| (e, v)))
@@ -146,7 +146,7 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     // them back without touching quota usage or fair shares. A placement is tried only once the
     // unreserved nodes of its partitions could hold the gang's replicas (what any placement
     // needs), a count kept as work is released.
-    let in_partitions = |cap: &Capacity, n: NodeId| cap.partition_of[n.ix()].is_some_and(|p| c.partitions.contains(&p));
+    let in_partitions = |cap: &Capacity, n: NodeId| cap.partition_of(n).is_some_and(|p| c.partitions.contains(&p));
     let reserved_slots: u32 =
         cx.reserved_nodes.iter().filter(|&&n| in_partitions(&cx.cap, n)).map(|&n| cx.cap.free_count(n) / devices).sum();
     let mut slots = c.partitions.iter().map(|&p| cx.cap.replica_slots(p, devices)).sum::<u32>() - reserved_slots;

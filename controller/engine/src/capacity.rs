@@ -1,50 +1,43 @@
 //! Free capacity during a cycle, indexed for fast placement.
 //!
-//! Nodes are partitioned by (cluster, model, dedicated tenant); within a partition, nodes are
-//! bucketed by their number of free devices, so best fit is a scan over at most 65 buckets, and
-//! free totals are kept per partition and per interconnect group, so a gang that cannot fit is
-//! rejected without looking at a node. Devices lent by inference services are kept apart: only
-//! their lender and preemptible (tidal) work may use them.
+//! Over the fleet's partitions (`fleet_index`), nodes are bucketed by their number of free
+//! devices, so best fit is a scan over at most 65 buckets, and free totals are kept per partition
+//! and per interconnect group, so a gang that cannot fit is rejected without looking at a node.
+//! Devices lent by inference services are kept apart: only their lender and preemptible (tidal)
+//! work may use them.
 //!
-//! The index is rebuilt every cycle on fleets of thousands of nodes, and changes thousands of
-//! times a cycle while preemption and backfill release and restore running work, so it is made
-//! of flat, dense vectors filled in a pass or two in node order rather than of trees: a bucket is
-//! a bit set over its partition's nodes (a move flips two bits; a scan goes in node order), a
-//! partition's groups are a sorted list with their free counts and nodes side by side, and each
-//! node knows its place in its partition and its group's slot there.
+//! The free counts are laid afresh every cycle over the fleet's fixed layout, and change
+//! thousands of times a cycle while preemption and backfill release and restore running work, so
+//! they are flat, dense vectors filled in one pass in node order rather than trees: a bucket is a
+//! bit set over its partition's nodes (a move flips two bits; a scan goes in node order), and a
+//! partition's groups have their free counts in the layout's slot order.
 
-use std::collections::BTreeMap;
-
+use crate::fleet_index::{FleetIndex, Layout};
+pub(crate) use crate::fleet_index::{PartitionId, PartitionKey};
 use crate::holdings::Held;
-use crate::ids::{ClusterId, GroupId, ModelId, NodeId, TenantId, WorkloadId};
+use crate::ids::{ModelId, NodeId, WorkloadId};
 use crate::snapshot::Snapshot;
 
-/// A set of nodes with the same cluster, model and dedication.
-pub(crate) type PartitionId = usize;
-
-/// Identity of a partition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct PartitionKey {
-    pub cluster: ClusterId,
-    pub model: ModelId,
-    pub dedicated: Option<TenantId>,
-}
-
-pub(crate) struct Partition {
-    pub key: PartitionKey,
+/// A partition's free devices.
+pub(crate) struct Partition<'f> {
+    pub layout: &'f Layout,
     /// The partition's nodes by free devices.
     by_free: Buckets,
     pub total_free: u32,
-    /// The interconnect groups of the partition's nodes.
-    pub groups: Groups,
+    /// Free devices of each of the partition's interconnect groups, by slot.
+    pub group_free: Vec<u32>,
+}
+
+impl Partition<'_> {
+    pub fn key(&self) -> PartitionKey {
+        self.layout.key
+    }
 }
 
 /// A partition's nodes by free devices: bucket `k`, the nodes with exactly `k` free devices, is a
-/// bit set over the partition's nodes (bit `i` stands for `nodes[i]`), so moving a node between
-/// buckets flips two bits, and a bucket lists its nodes in node order.
+/// bit set over the partition's nodes (bit `i` stands for `layout.nodes[i]`), so moving a node
+/// between buckets flips two bits, and a bucket lists its nodes in node order.
 struct Buckets {
-    /// The partition's nodes, ascending.
-    nodes: Vec<NodeId>,
     /// Words in a bucket's bit set.
     words: usize,
     /// Bucket `k` is `bits[k * words..(k + 1) * words]`; as many buckets as the largest node
@@ -55,21 +48,13 @@ struct Buckets {
 }
 
 impl Buckets {
-    /// Buckets `0..=max` of a partition's nodes, given in node order; records each node's place
-    /// among them in `index_of`.
-    fn new(members: &[Member], max: usize, index_of: &mut [u32]) -> Self {
-        let words = members.len().div_ceil(64);
-        let mut buckets = Buckets {
-            nodes: Vec::with_capacity(members.len()),
-            words,
-            bits: vec![0; (max + 1) * words],
-            sizes: vec![0; max + 1],
-        };
-        for (i, m) in members.iter().enumerate() {
-            index_of[m.node.ix()] = i as u32;
-            buckets.nodes.push(m.node);
-            buckets.bits[m.free as usize * words + i / 64] |= 1 << (i % 64);
-            buckets.sizes[m.free as usize] += 1;
+    /// Buckets `0..=max` of a partition's nodes, given their free devices in node order.
+    fn new(free: impl Iterator<Item = u32>, nodes: usize, max: usize) -> Self {
+        let words = nodes.div_ceil(64);
+        let mut buckets = Buckets { words, bits: vec![0; (max + 1) * words], sizes: vec![0; max + 1] };
+        for (i, f) in free.enumerate() {
+            buckets.bits[f as usize * words + i / 64] |= 1 << (i % 64);
+            buckets.sizes[f as usize] += 1;
         }
         buckets
     }
@@ -80,9 +65,9 @@ impl Buckets {
     }
 
     /// The nodes of bucket `k`, ascending.
-    fn bucket(&self, k: usize) -> impl Iterator<Item = NodeId> + '_ {
+    fn bucket<'a>(&'a self, k: usize, nodes: &'a [NodeId]) -> impl Iterator<Item = NodeId> + 'a {
         let bits = &self.bits[k * self.words..(k + 1) * self.words];
-        bits.iter().enumerate().flat_map(move |(w, &word)| Ones(word).map(move |b| self.nodes[w * 64 + b]))
+        bits.iter().enumerate().flat_map(move |(w, &word)| Ones(word).map(move |b| nodes[w * 64 + b]))
     }
 
     /// Moves the `i`-th node from bucket `from` to bucket `to`.
@@ -114,56 +99,6 @@ impl Iterator for Ones {
     }
 }
 
-/// The interconnect groups of one partition, ascending by id, each in a slot with its free
-/// devices (in this partition) and its nodes.
-pub(crate) struct Groups {
-    /// Free devices of the group in slot `i`.
-    pub free: Vec<u32>,
-    /// The nodes of slot `i` are `nodes[start[i]..start[i + 1]]`, ascending.
-    start: Vec<u32>,
-    nodes: Vec<NodeId>,
-}
-
-impl Groups {
-    /// Groups a partition's nodes and records each node's slot in `slot_of`.
-    fn new(mut members: Vec<Member>, slot_of: &mut [u32]) -> Self {
-        members.sort_unstable(); // usually sorted already: nodes come group by group
-        let count = members.chunk_by(|a, b| a.group == b.group).count();
-        let mut groups = Groups {
-            free: Vec::with_capacity(count),
-            start: Vec::with_capacity(count + 1),
-            nodes: Vec::with_capacity(members.len()),
-        };
-        let mut last = None;
-        for m in members {
-            if last != Some(m.group) {
-                last = Some(m.group);
-                groups.start.push(groups.nodes.len() as u32);
-                groups.free.push(0);
-            }
-            let slot = groups.free.len() - 1;
-            groups.free[slot] += m.free;
-            slot_of[m.node.ix()] = slot as u32;
-            groups.nodes.push(m.node);
-        }
-        groups.start.push(groups.nodes.len() as u32);
-        groups
-    }
-
-    /// Nodes of the group in `slot`, ascending.
-    pub fn nodes(&self, slot: usize) -> &[NodeId] {
-        &self.nodes[self.start[slot] as usize..self.start[slot + 1] as usize]
-    }
-}
-
-/// A node of a partition, while the partition's index is built.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Member {
-    group: GroupId,
-    node: NodeId,
-    free: u32,
-}
-
 /// A lent device and its lender.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LentDevice {
@@ -173,7 +108,9 @@ pub(crate) struct LentDevice {
 }
 
 /// Free devices, lent devices and their indices.
-pub(crate) struct Capacity {
+pub(crate) struct Capacity<'f> {
+    /// The fleet's partitions and each node's place in them.
+    fleet: &'f FleetIndex,
     /// Per node: free, healthy, unlent devices (bit i = device i).
     pub free: Vec<u64>,
     /// Per node: free, healthy devices lent by an inference service.
@@ -184,15 +121,7 @@ pub(crate) struct Capacity {
     pub lent: Vec<LentDevice>,
     /// Workloads that lent devices, ascending.
     lenders: Vec<WorkloadId>,
-    /// Partition of each schedulable node with devices.
-    pub partition_of: Vec<Option<PartitionId>>,
-    /// Per node in a partition: its place among the partition's nodes.
-    index_in_partition: Vec<u32>,
-    /// Per node in a partition: the slot of its group in the partition's [`Groups`].
-    group_slot: Vec<u32>,
-    pub partitions: Vec<Partition>,
-    /// Partitions by model.
-    pub by_model: Vec<Vec<PartitionId>>,
+    pub partitions: Vec<Partition<'f>>,
     /// Free devices per model, over every partition (quota lending checks).
     pub free_per_model: Vec<u32>,
 }
@@ -201,15 +130,11 @@ pub(crate) fn mask_count(mask: u64) -> u32 {
     mask.count_ones()
 }
 
-impl Capacity {
-    /// Free capacity of a snapshot whose allocations are `held`.
-    pub fn new(s: &Snapshot, held: &[Held]) -> Self {
+impl<'f> Capacity<'f> {
+    /// Free capacity of a snapshot whose allocations are `held`, on its fleet's index.
+    pub fn new(s: &Snapshot, fleet: &'f FleetIndex, held: &[Held]) -> Self {
         let n = s.nodes.len();
-        let mut free: Vec<u64> = s
-            .nodes
-            .iter()
-            .map(|node| node.devices.iter().enumerate().fold(0, |m, (i, d)| m | u64::from(d.healthy) << i))
-            .collect();
+        let mut free = fleet.usable.clone();
         let mut lent_free = vec![0u64; n];
         for h in held {
             free[h.node.ix()] &= !h.mask;
@@ -228,92 +153,48 @@ impl Capacity {
         lenders.sort_unstable();
         lenders.dedup();
 
-        // Which partition each node is in, numbered in order of first appearance.
-        let mut keys: BTreeMap<PartitionKey, PartitionId> = BTreeMap::new();
-        let mut last: Option<(PartitionKey, PartitionId)> = None;
-        let mut found: Vec<(PartitionKey, usize, usize)> = Vec::new(); // key, nodes, most devices
-        let mut partition_of = vec![None; n];
-        let mut by_model = vec![Vec::new(); s.catalogue.models.len()];
-        for (i, node) in s.nodes.iter().enumerate() {
-            let Some(first) = node.devices.first() else { continue };
-            if !node.schedulable {
-                free[i] = 0;
-                lent_free[i] = 0;
-                continue;
-            }
-            let key = PartitionKey {
-                cluster: s.cluster_of(NodeId(i as u32)),
-                model: first.model,
-                dedicated: node.dedicated_to,
-            };
-            // Runs of nodes share a partition: look the key up only when it changes.
-            let p = match last {
-                Some((k, p)) if k == key => p,
-                _ => {
-                    let p = *keys.entry(key).or_insert_with(|| {
-                        found.push((key, 0, 0));
-                        by_model[first.model.ix()].push(found.len() - 1);
-                        found.len() - 1
-                    });
-                    last = Some((key, p));
-                    p
-                }
-            };
-            partition_of[i] = Some(p);
-            found[p].1 += 1;
-            found[p].2 = found[p].2.max(node.devices.len());
-        }
-        let mut members: Vec<Vec<Member>> = found.iter().map(|&(_, nodes, _)| Vec::with_capacity(nodes)).collect();
-        for (i, p) in partition_of.iter().enumerate() {
-            if let Some(p) = *p {
-                members[p].push(Member { group: s.nodes[i].group, node: NodeId(i as u32), free: mask_count(free[i]) });
-            }
-        }
         let mut free_per_model = vec![0u32; s.catalogue.models.len()];
-        let mut index_in_partition = vec![0u32; n];
-        let mut group_slot = vec![0u32; n];
-        let partitions: Vec<Partition> = found
-            .into_iter()
-            .zip(members)
-            .map(|((key, _, most), members)| {
-                let total_free: u32 = members.iter().map(|m| m.free).sum();
-                free_per_model[key.model.ix()] += total_free;
-                Partition {
-                    key,
-                    by_free: Buckets::new(&members, most, &mut index_in_partition),
-                    total_free,
-                    groups: Groups::new(members, &mut group_slot),
+        let partitions: Vec<Partition> = fleet
+            .partitions
+            .iter()
+            .map(|layout| {
+                let count = |node: &NodeId| mask_count(free[node.ix()]);
+                let mut group_free = vec![0u32; layout.group_count()];
+                for (slot, g) in group_free.iter_mut().enumerate() {
+                    *g = layout.group_nodes(slot).iter().map(count).sum();
                 }
+                let total_free: u32 = group_free.iter().sum();
+                free_per_model[layout.key.model.ix()] += total_free;
+                let by_free = Buckets::new(layout.nodes.iter().map(count), layout.nodes.len(), layout.most_devices);
+                Partition { layout, by_free, total_free, group_free }
             })
             .collect();
-        Capacity {
-            free,
-            lent_free,
-            lent_mask,
-            lent,
-            lenders,
-            partition_of,
-            index_in_partition,
-            group_slot,
-            partitions,
-            by_model,
-            free_per_model,
-        }
+        Capacity { fleet, free, lent_free, lent_mask, lent, lenders, partitions, free_per_model }
+    }
+
+    /// The partition a node is in: none when it is cordoned or has no devices.
+    pub fn partition_of(&self, node: NodeId) -> Option<PartitionId> {
+        self.fleet.partition_of[node.ix()]
+    }
+
+    /// A model's partitions.
+    pub fn by_model(&self, m: ModelId) -> &'f [PartitionId] {
+        &self.fleet.by_model[m.ix()]
     }
 
     fn reindex(&mut self, node: NodeId, before: u64) {
-        let Some(p) = self.partition_of[node.ix()] else { return };
+        let Some(p) = self.partition_of(node) else { return };
         let after = self.free[node.ix()];
         let (b, a) = (mask_count(before), mask_count(after));
         if a == b {
             return;
         }
         let part = &mut self.partitions[p];
-        part.by_free.rebucket(self.index_in_partition[node.ix()] as usize, b as usize, a as usize);
+        part.by_free.rebucket(self.fleet.index_in_partition[node.ix()] as usize, b as usize, a as usize);
         part.total_free = part.total_free + a - b;
-        let g = &mut part.groups.free[self.group_slot[node.ix()] as usize];
+        let g = &mut part.group_free[self.fleet.group_slot[node.ix()] as usize];
         *g = *g + a - b;
-        let m = part.key.model.ix();
+        let m = part.layout.key.model.ix();
         self.free_per_model[m] = self.free_per_model[m] + a - b;
     }
 
@@ -328,7 +209,7 @@ impl Capacity {
     /// Marks devices free again (a victim's, during preemption search). Lent devices return to
     /// the lent pool.
     pub fn give(&mut self, node: NodeId, mask: u64) {
-        if self.partition_of[node.ix()].is_none() {
+        if self.partition_of(node).is_none() {
             return; // cordoned: freed devices stay unusable
         }
         let before = self.free[node.ix()];
@@ -357,9 +238,12 @@ impl Capacity {
 
     /// Nodes with at least `want` free devices, fullest-fitting first (best fit) or emptiest first.
     pub fn nodes_with(&self, p: PartitionId, want: u32, spread: bool) -> impl Iterator<Item = NodeId> + '_ {
-        let buckets = &self.partitions[p].by_free;
+        let part = &self.partitions[p];
+        let buckets = &part.by_free;
         let (lo, hi) = ((want as usize).min(buckets.count()), buckets.count());
-        (0..hi - lo).map(move |i| if spread { hi - 1 - i } else { lo + i }).flat_map(move |k| buckets.bucket(k))
+        (0..hi - lo)
+            .map(move |i| if spread { hi - 1 - i } else { lo + i })
+            .flat_map(move |k| buckets.bucket(k, &part.layout.nodes))
     }
 }
 

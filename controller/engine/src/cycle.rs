@@ -7,6 +7,7 @@ use crate::allocation::UsageClass;
 use crate::backfill::Endings;
 use crate::capacity::Capacity;
 use crate::fairshare::FairShare;
+use crate::fleet_index::FleetIndex;
 use crate::holdings::{Held, Holdings, Running};
 use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
 use crate::mask::devices_of;
@@ -20,9 +21,9 @@ pub(crate) struct Cycle<'a> {
     pub s: &'a Snapshot,
     pub policy: &'a Policy,
     pub now: Seconds,
-    pub cap: Capacity,
+    pub cap: Capacity<'a>,
     pub usage: Usage,
-    pub fair: FairShare,
+    pub fair: FairShare<'a>,
     /// What each workload holds (running allocations plus this cycle's binds).
     pub held: Holdings,
     /// Workloads that wanted more replicas than they held when the cycle began, ascending.
@@ -50,7 +51,7 @@ pub(crate) struct Cycle<'a> {
 }
 
 impl<'a> Cycle<'a> {
-    pub fn new(s: &'a Snapshot, policy: &'a Policy, now: Seconds) -> Self {
+    pub fn new(s: &'a Snapshot, fleet: &'a FleetIndex, policy: &'a Policy, now: Seconds) -> Self {
         let held = Holdings::new(s);
         let waiting: Vec<WorkloadId> = s
             .workload_ids()
@@ -60,12 +61,12 @@ impl<'a> Cycle<'a> {
             })
             .collect();
         let usage = Usage::new(s);
-        let fair = FairShare::new(s, &waiting, policy.admission);
+        let fair = FairShare::new(s, fleet, &waiting, policy.admission);
         Cycle {
             s,
             policy,
             now,
-            cap: Capacity::new(s, held.all_initial()),
+            cap: Capacity::new(s, fleet, held.all_initial()),
             usage,
             fair,
             held,

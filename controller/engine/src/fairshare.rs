@@ -7,21 +7,19 @@
 //! workloads go by priority (higher first), then submission time, then snapshot order.
 //! With FIFO admission (a baseline), everyone waits in one queue, oldest first.
 
-use std::cell::OnceCell;
-
 use crate::allocation::UsageClass;
+use crate::fleet_index::{FleetIndex, capability};
 use crate::ids::{ModelId, TenantId, WorkloadId};
 use crate::policy::Admission;
 use crate::quota::Usage;
 use crate::snapshot::Snapshot;
 
-pub(crate) struct FairShare {
+pub(crate) struct FairShare<'f> {
     families: usize,
     /// Capability each model's device is worth.
     capability: Vec<f64>,
-    /// Total capability per family in the fleet; computed when first needed (a share is only
-    /// looked at when two tenants compete).
-    total: OnceCell<Vec<f64>>,
+    /// Total capability per family in the fleet.
+    total: &'f [f64],
     /// Capability held per tenant (subtree) per family.
     held: Vec<f64>,
     /// Waiting workloads, by tenant, each tenant's best first.
@@ -35,23 +33,15 @@ pub(crate) struct FairShare {
     fifo: Option<std::vec::IntoIter<WorkloadId>>,
 }
 
-impl FairShare {
-    pub fn new(s: &Snapshot, waiting: &[WorkloadId], admission: Admission) -> Self {
+impl<'f> FairShare<'f> {
+    pub fn new(s: &Snapshot, fleet: &'f FleetIndex, waiting: &[WorkloadId], admission: Admission) -> Self {
         let families = s.catalogue.families.len();
-        let capability: Vec<f64> = s
-            .catalogue
-            .models
-            .iter()
-            .map(|m| {
-                let figures = m.throughput.iter().flatten().count();
-                if figures == 0 { 1.0 } else { m.throughput.iter().flatten().sum::<f64>() / figures as f64 }
-            })
-            .collect();
+        let capability = capability(s);
         let t = s.tenants.len();
         let mut fs = FairShare {
             families,
             capability,
-            total: OnceCell::new(),
+            total: &fleet.total_capability,
             held: vec![0.0; t * families],
             queue: Vec::new(),
             next: vec![0; t],
@@ -111,27 +101,10 @@ impl FairShare {
         let row = &self.held[t.ix() * self.families..(t.ix() + 1) * self.families];
         let dominant = row
             .iter()
-            .zip(self.total.get_or_init(|| self.total_capability(s)))
+            .zip(self.total)
             .map(|(h, total)| if *total > 0.0 { h / total } else { 0.0 })
             .fold(0.0, f64::max);
         dominant / f64::from(s.tenants[t.ix()].weight)
-    }
-
-    /// Capability of the fleet's healthy devices per family. Summed device by device in node
-    /// order, as a share must not depend on how it is computed; every device of a node is of its
-    /// first device's model.
-    fn total_capability(&self, s: &Snapshot) -> Vec<f64> {
-        let mut total = vec![0.0; self.families];
-        for node in &s.nodes {
-            let Some(first) = node.devices.first() else { continue };
-            let (f, c) = (s.catalogue.model(first.model).family.ix(), self.capability[first.model.ix()]);
-            let mut sum = total[f];
-            for _ in node.devices.iter().filter(|d| d.healthy) {
-                sum += c;
-            }
-            total[f] = sum;
-        }
-        total
     }
 
     /// The next workload to consider, or `None` when every queue is empty.

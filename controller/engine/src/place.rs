@@ -58,11 +58,11 @@ pub(crate) fn place(
     // One interconnect group when some group can hold the whole gang: the best-fitting one (the
     // first in group order among equals).
     let mut best: Option<(u32, usize)> = None;
-    for (slot, &free) in part.groups.free.iter().enumerate() {
+    for (slot, &free) in part.group_free.iter().enumerate() {
         if free < replicas * devices {
             continue;
         }
-        let total: u32 = part.groups.nodes(slot).iter().map(|&n| slots(n)).sum();
+        let total: u32 = part.layout.group_nodes(slot).iter().map(|&n| slots(n)).sum();
         if total < replicas {
             continue;
         }
@@ -82,7 +82,7 @@ pub(crate) fn place(
         }
     }
     let candidates: Vec<NodeId> = match best {
-        Some((_, slot)) => part.groups.nodes(slot).iter().copied().filter(|&n| slots(n) > 0).collect(),
+        Some((_, slot)) => part.layout.group_nodes(slot).iter().copied().filter(|&n| slots(n) > 0).collect(),
         None => cap.nodes_with(p, devices, spread).filter(|&n| slots(n) > 0).collect(),
     };
     let chosen = fewest_nodes(candidates, replicas, &slots)?;

@@ -203,7 +203,7 @@ fn eligible(
             && !cx.preempted[v.ix()]
             && !cx.preemptor[v.ix()]
             && held.iter().any(|h| {
-                h.model == c.model && cx.cap.partition_of[h.node.ix()].is_some_and(|p| c.partitions.contains(&p))
+                h.model == c.model && cx.cap.partition_of(h.node).is_some_and(|p| c.partitions.contains(&p))
             })
             && !held.iter().all(|h| h.usage == UsageClass::Tidal)
     };

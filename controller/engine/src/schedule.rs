@@ -5,6 +5,7 @@ use crate::allocation::UsageClass;
 use crate::backfill;
 use crate::capacity::PartitionId;
 use crate::cycle::Cycle;
+use crate::fleet_index::FleetIndex;
 use crate::ids::{NodeId, Seconds, WorkloadId};
 use crate::place::{Placement, place};
 use crate::plan::{Alternative, Pending, PendingCause, Plan, Selection};
@@ -21,7 +22,15 @@ use crate::workload::WorkloadKind;
 /// and why the rest wait. Deterministic: the same snapshot, policy and `now` give the same plan.
 /// The snapshot must pass [`Snapshot::check`].
 pub fn schedule(snapshot: &Snapshot, policy: &Policy, now: Seconds) -> Plan {
-    let mut cx = Cycle::new(snapshot, policy, now);
+    schedule_on(snapshot, &FleetIndex::new(snapshot), policy, now)
+}
+
+/// [`schedule`] on an index of the snapshot's fleet made beforehand, for a caller that schedules
+/// the same nodes cycle after cycle: `fleet` must be [`FleetIndex::new`] of a snapshot with the
+/// same catalogue, groups and nodes (checked in debug builds). The plan is the same.
+pub fn schedule_on(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now: Seconds) -> Plan {
+    debug_assert!(*fleet == FleetIndex::new(snapshot), "the fleet index is not this snapshot's");
+    let mut cx = Cycle::new(snapshot, fleet, policy, now);
     while let Some(w) = cx.fair.next(snapshot, &cx.usage) {
         if cx.preempted[w.ix()] {
             continue;

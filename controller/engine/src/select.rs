@@ -80,11 +80,11 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
             excluded.push((m, format!("has no throughput figure for {:?}", wl.class)));
             continue;
         };
-        let partitions: Vec<PartitionId> = cx.cap.by_model[m.ix()]
+        let partitions: Vec<PartitionId> = cx.cap.by_model(m)
             .iter()
             .copied()
             .filter(|&p| {
-                let key = cx.cap.partitions[p].key;
+                let key = cx.cap.partitions[p].key();
                 tenant.allows_cluster(key.cluster)
                     && running_cluster.is_none_or(|rc| rc == key.cluster)
                     && match key.dedicated {

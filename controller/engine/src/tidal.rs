@@ -16,7 +16,7 @@ pub(crate) fn place_on_lent(cx: &Cycle, c: &Candidate, replicas: u32, devices: u
         return None;
     }
     let all: Vec<(u32, NodeId)> = lent_nodes(cx)
-        .filter(|n| cx.cap.partition_of[n.ix()].is_some_and(|p| c.partitions.contains(&p)))
+        .filter(|n| cx.cap.partition_of(*n).is_some_and(|p| c.partitions.contains(&p)))
         .map(|n| (cx.cap.lent_free[n.ix()].count_ones() / devices, n))
         .filter(|(slots, _)| *slots > 0)
         .collect();
@@ -80,7 +80,7 @@ pub(crate) fn reclaim_one(cx: &mut Cycle, w: WorkloadId, c: &Candidate) -> bool 
     let d = wl.devices_per_replica;
     let Ok(class) = cx.usage.admit(cx.s, &cx.cap, wl.tenant, c.model, d, wl.preemptible) else { return false };
     let nodes: Vec<NodeId> =
-        lent_nodes(cx).filter(|n| cx.cap.partition_of[n.ix()].is_some_and(|p| c.partitions.contains(&p))).collect();
+        lent_nodes(cx).filter(|n| cx.cap.partition_of(*n).is_some_and(|p| c.partitions.contains(&p))).collect();
     for &node in &nodes {
         let mine = lent_by(cx, node, w) & cx.cap.lent_free[node.ix()];
         if mine.count_ones() >= d {

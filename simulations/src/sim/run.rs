@@ -27,8 +27,8 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use tidepool_engine::{
-    Accept, Allocation, ModelId, NodeId, PendingCause, Plan, Policy, Seconds, Snapshot, Target, UsageClass, Workload,
-    WorkloadId, WorkloadKind, schedule,
+    Accept, Allocation, FleetIndex, ModelId, NodeId, PendingCause, Plan, Policy, Seconds, Snapshot, Target, UsageClass,
+    Workload, WorkloadId, WorkloadKind, schedule_on,
 };
 
 use crate::sim::fleet::Fleet;
@@ -91,6 +91,8 @@ struct Job {
 pub struct Run<'a> {
     fleet: &'a Fleet,
     snapshot: Snapshot,
+    /// The engine's index of the snapshot's nodes, which do not change during a run.
+    fleet_index: FleetIndex,
     policy: Policy,
     cycle_seconds: i64,
     jobs: Vec<Job>,
@@ -130,6 +132,7 @@ impl<'a> Run<'a> {
         let occupancy = Occupancy::new(&snapshot);
         Run {
             fleet,
+            fleet_index: FleetIndex::new(&snapshot),
             snapshot,
             policy,
             cycle_seconds,
@@ -396,7 +399,7 @@ impl<'a> Run<'a> {
     fn cycle(&mut self) {
         let woken = self.parking.begin_cycle(&self.snapshot, &self.occupancy, &self.policy);
         self.sync_snapshot(woken);
-        let plan = schedule(&self.snapshot, &self.policy, Seconds(self.now));
+        let plan = schedule_on(&self.snapshot, &self.fleet_index, &self.policy, Seconds(self.now));
         let slots = std::mem::take(&mut self.slots);
         self.apply(&plan, &slots);
         self.park(&plan, &slots);
