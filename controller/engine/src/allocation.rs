@@ -22,8 +22,8 @@ pub struct Allocation {
     pub replica: u32,
     /// Node.
     pub node: NodeId,
-    /// Device indices on the node.
-    pub devices: Vec<u16>,
+    /// Its devices on the node as a mask: bit `i` is device index `i` (see [`crate::mask`]).
+    pub devices: u64,
     /// Model of the devices.
     pub model: ModelId,
     /// Terms.

@@ -133,9 +133,9 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
         .chain(bound)
         .filter(|&v| v != w && !cx.preempted[v.ix()])
         .filter(|&v| {
-            cx.held[v].iter().any(|h| {
-                h.model == c.model && cx.cap.partition_of(h.node).is_some_and(|p| c.partitions.contains(&p))
-            })
+            cx.held[v]
+                .iter()
+                .any(|h| h.model == c.model && cx.cap.partition_of(h.node).is_some_and(|p| c.partitions.contains(&p)))
         })
         .filter_map(|v| expected_end(cx, v).map(|e| (e, v)))
         .collect();

@@ -57,7 +57,7 @@ impl<'f> FairShare<'f> {
         }
         for a in &s.allocations {
             if a.usage != UsageClass::Tidal {
-                fs.hold(s, s.workloads[a.workload.ix()].tenant, a.model, a.devices.len() as u32);
+                fs.hold(s, s.workloads[a.workload.ix()].tenant, a.model, a.devices.count_ones());
             }
         }
         // One vector, tenant after tenant, each tenant's part in its order.
@@ -99,11 +99,8 @@ impl<'f> FairShare<'f> {
 
     fn share(&self, s: &Snapshot, t: TenantId) -> f64 {
         let row = &self.held[t.ix() * self.families..(t.ix() + 1) * self.families];
-        let dominant = row
-            .iter()
-            .zip(self.total)
-            .map(|(h, total)| if *total > 0.0 { h / total } else { 0.0 })
-            .fold(0.0, f64::max);
+        let dominant =
+            row.iter().zip(self.total).map(|(h, total)| if *total > 0.0 { h / total } else { 0.0 }).fold(0.0, f64::max);
         dominant / f64::from(s.tenants[t.ix()].weight)
     }
 

@@ -9,7 +9,6 @@ use std::ops::Index;
 
 use crate::allocation::UsageClass;
 use crate::ids::{ModelId, NodeId, Seconds, TenantId, WorkloadId};
-use crate::mask::mask_of;
 use crate::snapshot::Snapshot;
 
 /// A replica's devices as the cycle tracks them.
@@ -62,7 +61,7 @@ impl Holdings {
                 Held {
                     replica: a.replica,
                     node: a.node,
-                    mask: mask_of(&a.devices),
+                    mask: a.devices,
                     model: a.model,
                     usage: a.usage,
                     started: a.started,

@@ -202,9 +202,9 @@ fn eligible(
         v != w
             && !cx.preempted[v.ix()]
             && !cx.preemptor[v.ix()]
-            && held.iter().any(|h| {
-                h.model == c.model && cx.cap.partition_of(h.node).is_some_and(|p| c.partitions.contains(&p))
-            })
+            && held
+                .iter()
+                .any(|h| h.model == c.model && cx.cap.partition_of(h.node).is_some_and(|p| c.partitions.contains(&p)))
             && !held.iter().all(|h| h.usage == UsageClass::Tidal)
     };
     let mut out = Vec::new();

@@ -64,7 +64,7 @@ impl Usage {
         for a in &s.allocations {
             if a.usage != UsageClass::Tidal {
                 let tenant = s.workloads[a.workload.ix()].tenant;
-                usage.by_model[tenant.ix() * models + a.model.ix()] += a.devices.len() as u32;
+                usage.by_model[tenant.ix() * models + a.model.ix()] += a.devices.count_ones();
             }
         }
         for (t, tenant) in s.tenants.iter().enumerate().rev() {

@@ -80,7 +80,9 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
             excluded.push((m, format!("has no throughput figure for {:?}", wl.class)));
             continue;
         };
-        let partitions: Vec<PartitionId> = cx.cap.by_model(m)
+        let partitions: Vec<PartitionId> = cx
+            .cap
+            .by_model(m)
             .iter()
             .copied()
             .filter(|&p| {

@@ -120,7 +120,7 @@ impl Snapshot {
                 return err(format!("allocation of replica {} points outside the snapshot", a.replica));
             }
             let node = &self.nodes[a.node.ix()];
-            for &d in &a.devices {
+            for d in crate::mask::devices_of(a.devices) {
                 let Some(device) = node.devices.get(usize::from(d)) else {
                     return err(format!("allocation on {} names device {d} it does not have", node.name));
                 };

@@ -590,7 +590,7 @@ fn running_class(s: &Snapshot, wl: &Workload, model: ModelId, n: u32) -> UsageCl
             .iter()
             .filter(|x| x.usage != UsageClass::Tidal && key_counts(s, q.key, x.model))
             .filter(|x| s.tenant_path(s.workloads[x.workload.ix()].tenant).any(|t| t == a))
-            .map(|x| x.devices.len() as u32)
+            .map(|x| x.devices.count_ones())
             .sum();
         within &= used + n <= q.nominal;
     }
@@ -766,7 +766,7 @@ fn build(raw: &Raw) -> Snapshot {
                     workload: WorkloadId(i as u32),
                     replica: replica as u32 + u32::from(run.gap),
                     node,
-                    devices: mask::devices_of(mask),
+                    devices: mask,
                     model,
                     usage,
                     started,
@@ -900,7 +900,7 @@ fn check_devices(cx: &Ctx) -> Result<(), TestCaseError> {
     let s = cx.s;
     let mut holder: BTreeMap<(NodeId, u16), WorkloadId> = BTreeMap::new();
     for a in &s.allocations {
-        for &d in &a.devices {
+        for d in mask::devices_of(a.devices) {
             holder.insert((a.node, d), a.workload);
         }
     }
@@ -1051,7 +1051,7 @@ fn held_back(s: &Snapshot, holdings: &Holdings, tenant: TenantId, model: ModelId
 fn snapshot_holdings(s: &Snapshot) -> Holdings {
     let mut h = Holdings::new();
     for a in &s.allocations {
-        h.entry(a.workload).or_default().push((a.model, a.devices.len() as u32, a.usage));
+        h.entry(a.workload).or_default().push((a.model, a.devices.count_ones(), a.usage));
     }
     h
 }
@@ -1069,7 +1069,7 @@ fn check_quota(cx: &Ctx) -> Result<(), TestCaseError> {
     let mut freed_for: BTreeSet<WorkloadId> = BTreeSet::new();
     let lent: BTreeSet<(NodeId, u16)> = s.lent.iter().map(|l| (l.node, l.device)).collect();
     let allocated: BTreeSet<(NodeId, u16)> =
-        s.allocations.iter().flat_map(|a| a.devices.iter().map(move |&d| (a.node, d))).collect();
+        s.allocations.iter().flat_map(|a| mask::devices_of(a.devices).into_iter().map(move |d| (a.node, d))).collect();
     // Free devices as the engine counts them for lending limits: healthy, schedulable, unlent.
     let mut free: BTreeSet<(NodeId, u16)> = BTreeSet::new();
     for (n, node) in s.nodes.iter().enumerate().filter(|(_, node)| node.schedulable) {
@@ -1232,12 +1232,12 @@ fn check_preemptions(cx: &Ctx) -> Result<(), TestCaseError> {
         );
         prop_assert_eq!(p.grace_seconds, vl.grace(), "grace of {}", &vl.name);
         // What the victim held: its allocations and any binds this cycle.
-        let held: Vec<(NodeId, &[u16], UsageClass)> = s
+        let held: Vec<(NodeId, u64, UsageClass)> = s
             .allocations
             .iter()
             .filter(|a| a.workload == v)
-            .map(|a| (a.node, a.devices.as_slice(), a.usage))
-            .chain(cx.binds[v.ix()].iter().map(|b| (b.node, b.devices.as_slice(), b.usage)))
+            .map(|a| (a.node, a.devices, a.usage))
+            .chain(cx.binds[v.ix()].iter().map(|b| (b.node, mask::mask_of(&b.devices), b.usage)))
             .collect();
         match p.why {
             VictimReason::BorrowedReclaim => {
@@ -1259,7 +1259,8 @@ fn check_preemptions(cx: &Ctx) -> Result<(), TestCaseError> {
             VictimReason::TidalReclaim => {
                 prop_assert!(policy.reclaim_tidal, "tidal reclaim is off, yet {:?}", p);
                 let on_its_devices = held.iter().any(|(node, devices, usage)| {
-                    *usage == UsageClass::Tidal && devices.iter().any(|&d| lent.get(&(*node, d)) == Some(&f))
+                    *usage == UsageClass::Tidal
+                        && mask::devices_of(*devices).into_iter().any(|d| lent.get(&(*node, d)) == Some(&f))
                 });
                 prop_assert!(on_its_devices, "{:?}: the victim runs on no device its preemptor lent", p);
             }
@@ -1604,15 +1605,13 @@ proptest! {
             s.allocations
                 .iter()
                 .filter(|a| a.node == n && a.usage == UsageClass::Borrowed && s.workloads[a.workload.ix()].tenant == tb)
-                .map(|a| a.devices.len() as u32)
+                .map(|a| a.devices.count_ones())
                 .sum()
         };
         let held: Vec<u64> = {
             let mut h = vec![0u64; s.nodes.len()];
             for a in &s.allocations {
-                for &dev in &a.devices {
-                    h[a.node.ix()] |= 1 << dev;
-                }
+                h[a.node.ix()] |= a.devices;
             }
             h
         };

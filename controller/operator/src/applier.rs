@@ -19,6 +19,7 @@ use tidepool_crds::common::Placement;
 use tidepool_crds::tenant::TenantStatus;
 use tidepool_crds::workload::{Alternative, Selection};
 use tidepool_crds::{InferenceService, Tenant, TrainingJob};
+use tidepool_engine::mask::devices_of;
 use tidepool_engine::{ModelId, Plan, UsageClass, WorkloadId};
 
 use crate::bind::{self, Bound};
@@ -186,7 +187,7 @@ pub async fn apply(ctx: &Context, a: &Assembled, plan: &Plan, now: &Time) -> App
     let mut held: BTreeMap<WorkloadId, Vec<Held>> = BTreeMap::new();
     for al in &a.snapshot.allocations {
         if !victims.contains_key(&al.workload) {
-            held.entry(al.workload).or_default().push((al.node.ix(), al.devices.clone(), al.model.ix(), al.usage));
+            held.entry(al.workload).or_default().push((al.node.ix(), devices_of(al.devices), al.model.ix(), al.usage));
         }
     }
     for (b, ns, name, node, r) in results {

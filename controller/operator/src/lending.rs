@@ -9,6 +9,7 @@
 //! runs, on its own nodes first, until it lends what [`crate::demand::lendable_replicas`] allows.
 //! A lent device nobody borrowed is simply free again next pass.
 
+use tidepool_engine::mask::devices_of;
 use tidepool_engine::{Lent, ModelId, NodeId, Snapshot, WorkloadId};
 
 /// A service that may lend this pass.
@@ -27,18 +28,16 @@ pub struct Lender {
 pub fn lent(s: &Snapshot, borrowed: &[(usize, WorkloadId)], lenders: &[Lender]) -> Vec<Lent> {
     let mut held = vec![0u64; s.nodes.len()];
     for a in &s.allocations {
-        for d in &a.devices {
-            held[a.node.ix()] |= 1 << d;
-        }
+        held[a.node.ix()] |= a.devices;
     }
     let mut out: Vec<Lent> = Vec::new();
     let mut lent_mask = vec![0u64; s.nodes.len()];
     for &(i, lender) in borrowed {
         let a = &s.allocations[i];
-        for &device in &a.devices {
+        for device in devices_of(a.devices) {
             out.push(Lent { node: a.node, device, lender });
-            lent_mask[a.node.ix()] |= 1 << device;
         }
+        lent_mask[a.node.ix()] |= a.devices;
     }
     for l in lenders {
         let mut left = l.devices.saturating_sub(out.iter().filter(|x| x.lender == l.workload).count() as u32);

@@ -554,7 +554,7 @@ fn add_allocations(s: &mut Snapshot, workloads: &mut [Workload], pods: &[&Pod]) 
                         replica: info.replica,
                         node: engine::NodeId(n as u32),
                         model: node.devices[usize::from(devices[0])].model,
-                        devices,
+                        devices: engine::mask::mask_of(&devices),
                         usage,
                         started: seconds(pod.metadata.creation_timestamp.as_ref(), Seconds(0)),
                         last_checkpoint: last_checkpoint.map(|t| Seconds(t.0.as_second())),
@@ -668,7 +668,7 @@ mod tests {
         assert_eq!(a.workloads[0].object.name(), "run");
         assert_eq!(a.snapshot.allocations.len(), 1);
         let al = &a.snapshot.allocations[0];
-        assert_eq!((al.node, al.devices.as_slice(), al.replica), (engine::NodeId(0), &[2u16, 3][..], 0));
+        assert_eq!((al.node, al.devices, al.replica), (engine::NodeId(0), 0b1100, 0));
         assert_eq!(a.rejected.len(), 1);
         assert_eq!(a.rejected[0].field, "spec.replicas.min");
         assert!(a.rejected[0].message.starts_with("TrainingJob/ns/bad: "));

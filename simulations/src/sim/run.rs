@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
+use tidepool_engine::mask::mask_of;
 use tidepool_engine::{
     Accept, Allocation, FleetIndex, ModelId, NodeId, PendingCause, Plan, Policy, Seconds, Snapshot, Target, UsageClass,
     Workload, WorkloadId, WorkloadKind, schedule_on,
@@ -588,7 +589,7 @@ impl<'a> Run<'a> {
                 workload: b.workload,
                 replica: b.replica,
                 node: b.node,
-                devices: b.devices.clone(),
+                devices: mask_of(&b.devices),
                 model: b.model,
                 usage: b.usage,
                 started: Seconds(since),

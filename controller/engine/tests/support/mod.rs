@@ -141,7 +141,7 @@ impl Builder {
             workload: w,
             replica,
             node,
-            devices: devices.to_vec(),
+            devices: mask::mask_of(devices),
             model,
             usage,
             started: Seconds(started),

@@ -11,7 +11,6 @@ use super::fleet::{CLUSTERS, pool};
 use super::placer::Placer;
 use super::profile::{self, Draft, Shape};
 use super::tenants::{self, DEPARTMENTS};
-use tidepool_engine::mask::devices_of as mask_devices;
 
 /// Share of running workloads that are one device (about 40 % of running devices).
 const SINGLE: f64 = 0.9;
@@ -111,7 +110,7 @@ impl Fill {
                     workload: id,
                     replica: replica as u32,
                     node,
-                    devices: mask_devices(mask),
+                    devices: mask,
                     model,
                     usage: self.usage,
                     started,
