@@ -94,6 +94,8 @@ pub struct Run<'a> {
     snapshot: Snapshot,
     /// The engine's index of the snapshot's nodes, which do not change during a run.
     fleet_index: FleetIndex,
+    /// Devices of each model in the fleet.
+    devices_per_model: Vec<u32>,
     policy: Policy,
     cycle_seconds: i64,
     jobs: Vec<Job>,
@@ -134,6 +136,7 @@ impl<'a> Run<'a> {
         Run {
             fleet,
             fleet_index: FleetIndex::new(&snapshot),
+            devices_per_model: fleet.devices_per_model(),
             snapshot,
             policy,
             cycle_seconds,
@@ -227,8 +230,7 @@ impl<'a> Run<'a> {
                 Some(Accept { target, min_memory_gib: 0, throughput })
             })
             .collect();
-        let in_fleet = self.snapshot.nodes.iter().any(|n| {
-            let model = n.devices[0].model;
+        let in_fleet = catalogue.model_ids().filter(|m| self.devices_per_model[m.ix()] > 0).any(|model| {
             let family = catalogue.model(model).family;
             accepts.iter().any(|a| a.target == Target::Model(model) || a.target == Target::Family(family))
         });
@@ -700,7 +702,7 @@ impl<'a> Run<'a> {
             }
         }
         let s = &self.snapshot;
-        let capacity = self.fleet.devices_per_model();
+        let capacity = &self.devices_per_model;
         let hours = end as f64 / 3600.0;
         let mut utilisation = BTreeMap::new();
         let (mut used, mut available) = (0.0, 0.0);
