@@ -5,6 +5,9 @@
 //! and the simulator run exactly this code. Conversions from the `tidepool-crds` types live with
 //! them, not here.
 //!
+//! A caller that schedules the same nodes cycle after cycle (the simulator) makes a [`FleetIndex`]
+//! of them once and calls [`schedule_on`]; the plan is the one [`schedule`] gives.
+//!
 //! One cycle, in order:
 //! 1. **Admission** (`fairshare`): tenants by hierarchical weighted dominant share over
 //!    capability-normalised devices; inside a tenant by priority, then submission time.

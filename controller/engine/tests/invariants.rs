@@ -7,8 +7,9 @@
 //! devices an inference service lent). Every plan `schedule` returns for them under a random
 //! policy is checked against what the crate documents: no device held twice, gangs all or
 //! nothing, quotas and lending limits, whole-gang preemptions for a reason the policy allows,
-//! replica numbering, pending reasons, and determinism. A second, narrower strategy checks that a
-//! tenant within its nominal quota gets back devices other tenants borrowed.
+//! replica numbering, pending reasons, and determinism (also through a fleet index made before any
+//! work existed). A second, narrower strategy checks that a tenant within its nominal quota gets
+//! back devices other tenants borrowed.
 
 mod support;
 
@@ -1411,6 +1412,9 @@ proptest! {
         prop_assert_eq!(&plan, &schedule(&s, &policy, Seconds(NOW)));
         let copy = s.clone();
         prop_assert_eq!(&plan, &schedule(&copy, &policy.clone(), Seconds(NOW)));
+        // An index of the fleet made before any work existed serves a later snapshot of it.
+        let fleet_only = Snapshot { workloads: Vec::new(), allocations: Vec::new(), lent: Vec::new(), ..s.clone() };
+        prop_assert_eq!(&plan, &schedule_on(&s, &FleetIndex::new(&fleet_only), &policy, Seconds(NOW)));
     }
 
     /// Property 6.
