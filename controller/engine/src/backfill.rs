@@ -116,20 +116,20 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     let wanted: u64 = c.partitions.iter().filter_map(|p| parts.iter().position(|q| q == p)).fold(0, |b, i| b | 1 << i);
     let as_they_were =
         |v: WorkloadId| index.is_some() && !cx.bound[v.ix()] && cx.held[v].len() == cx.held.initial(v).len();
-    let known: Vec<(Seconds, WorkloadId)> = index
+    let known = index
         .unwrap_or_default()
         .iter()
         .filter(|e| e.partitions & wanted != 0 && e.workload != w && !cx.preempted[e.workload.ix()])
         .filter(|e| as_they_were(e.workload))
-        .map(|e| (e.end, e.workload))
-        .collect();
+        .map(|e| (e.end, e.workload));
+    // The others: without an index every holder; with one, those whose holdings changed (the
+    // rest are as they were), and those bound to the model since.
+    let holders: &[WorkloadId] = if index.is_some() { cx.held.changed() } else { cx.running().holders(c.model) };
     let bound = cx.plan.binds.iter().filter(|b| b.model == c.model).map(|b| b.workload);
-    let mut others: Vec<(Seconds, WorkloadId)> = cx
-        .running()
-        .holders(c.model)
+    let mut others: Vec<(Seconds, WorkloadId)> = holders
         .iter()
         .copied()
-        .filter(|&v| !as_they_were(v))
+        .filter(|&v| cx.held.initial(v).iter().any(|h| h.model == c.model) && !as_they_were(v))
         .chain(bound)
         .filter(|&v| v != w && !cx.preempted[v.ix()])
         .filter(|&v| {
@@ -141,7 +141,7 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
         .collect();
     others.sort_unstable();
     others.dedup(); // bound this cycle as well as running before: listed twice
-    let ending = merge(&known, &others);
+    let ending = merged(known, &others);
     // Only free capacity decides where the gang would go, so the search frees devices and puts
     // them back without touching quota usage or fair shares. A placement is tried only once the
     // unreserved nodes of its partitions could hold the gang's replicas (what any placement
@@ -152,7 +152,7 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     let mut slots = c.partitions.iter().map(|&p| cx.cap.replica_slots(p, devices)).sum::<u32>() - reserved_slots;
     let mut released: Vec<WorkloadId> = Vec::new();
     let mut found = None;
-    for &(end, v) in ending.iter().take(MAX_RELEASES) {
+    for (end, v) in ending.take(MAX_RELEASES) {
         for h in &cx.held[v] {
             let before = cx.cap.free_count(h.node) / devices;
             cx.cap.give(h.node, h.mask);
@@ -187,20 +187,16 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     }
 }
 
-/// Two ascending lists, with nothing in both, as one.
-fn merge(a: &[(Seconds, WorkloadId)], b: &[(Seconds, WorkloadId)]) -> Vec<(Seconds, WorkloadId)> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] < b[j] {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
+/// Two ascending sequences, with nothing in both, as one, taken as far as it is read: the search
+/// usually stops long before the end of the running work.
+fn merged<'a>(
+    a: impl Iterator<Item = (Seconds, WorkloadId)> + 'a,
+    b: &'a [(Seconds, WorkloadId)],
+) -> impl Iterator<Item = (Seconds, WorkloadId)> + 'a {
+    let (mut a, mut b) = (a.peekable(), b.iter().copied().peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if x < y => a.next(),
+        (Some(_), None) => a.next(),
+        _ => b.next(),
+    })
 }

@@ -33,6 +33,8 @@ pub(crate) struct Holdings {
     /// Per workload: [`UNCHANGED`], or where its list is in `changed` once its holdings changed.
     slot: Vec<u32>,
     changed: Vec<Vec<Held>>,
+    /// The workload of each list in `changed`.
+    owners: Vec<WorkloadId>,
 }
 
 const UNCHANGED: u32 = u32::MAX;
@@ -69,7 +71,7 @@ impl Holdings {
                 }
             })
             .collect();
-        Holdings { initial, start, slot: vec![UNCHANGED; workloads], changed: Vec::new() }
+        Holdings { initial, start, slot: vec![UNCHANGED; workloads], changed: Vec::new(), owners: Vec::new() }
     }
 
     /// What a workload held when the cycle began.
@@ -82,12 +84,19 @@ impl Holdings {
         &self.initial
     }
 
+    /// Workloads whose holdings changed this cycle (bound, or released and perhaps restored);
+    /// every other holds what it held when the cycle began.
+    pub fn changed(&self) -> &[WorkloadId] {
+        &self.owners
+    }
+
     /// A workload's own list, made from what it held at the start on first change.
     fn own(&mut self, w: WorkloadId) -> &mut Vec<Held> {
         if self.slot[w.ix()] == UNCHANGED {
             self.slot[w.ix()] = self.changed.len() as u32;
             let list = self.initial(w).to_vec();
             self.changed.push(list);
+            self.owners.push(w);
         }
         &mut self.changed[self.slot[w.ix()] as usize]
     }
