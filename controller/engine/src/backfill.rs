@@ -124,7 +124,8 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
         .map(|e| (e.end, e.workload));
     // The others: without an index every holder; with one, those whose holdings changed (the
     // rest are as they were), and those bound to the model since.
-    let holders: &[WorkloadId] = if index.is_some() { cx.held.changed() } else { cx.running().holders(c.model) };
+    let holders: &[WorkloadId] =
+        if index.is_some() { cx.held.changed_workloads() } else { cx.running().holders(c.model) };
     let bound = cx.plan.binds.iter().filter(|b| b.model == c.model).map(|b| b.workload);
     let mut others: Vec<(Seconds, WorkloadId)> = holders
         .iter()

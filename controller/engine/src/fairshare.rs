@@ -8,7 +8,7 @@
 //! With FIFO admission (a baseline), everyone waits in one queue, oldest first.
 
 use crate::allocation::UsageClass;
-use crate::fleet_index::{FleetIndex, capability};
+use crate::fleet_index::FleetIndex;
 use crate::ids::{ModelId, TenantId, WorkloadId};
 use crate::policy::Admission;
 use crate::quota::Usage;
@@ -17,7 +17,7 @@ use crate::snapshot::Snapshot;
 pub(crate) struct FairShare<'f> {
     families: usize,
     /// Capability each model's device is worth.
-    capability: Vec<f64>,
+    capability: &'f [f64],
     /// Total capability per family in the fleet.
     total: &'f [f64],
     /// Capability held per tenant (subtree) per family.
@@ -36,11 +36,10 @@ pub(crate) struct FairShare<'f> {
 impl<'f> FairShare<'f> {
     pub fn new(s: &Snapshot, fleet: &'f FleetIndex, waiting: &[WorkloadId], admission: Admission) -> Self {
         let families = s.catalogue.families.len();
-        let capability = capability(s);
         let t = s.tenants.len();
         let mut fs = FairShare {
             families,
-            capability,
+            capability: &fleet.capability,
             total: &fleet.total_capability,
             held: vec![0.0; t * families],
             queue: Vec::new(),

@@ -62,6 +62,8 @@ pub struct FleetIndex {
     pub(crate) partitions: Vec<Layout>,
     /// Partitions by model.
     pub(crate) by_model: Vec<Vec<PartitionId>>,
+    /// What one device of each model is worth in fair shares.
+    pub(crate) capability: Vec<f64>,
     /// Capability of the fleet's healthy devices per family (fair-share denominators).
     pub(crate) total_capability: Vec<f64>,
 }
@@ -132,21 +134,23 @@ impl FleetIndex {
             part.group_start.push(by_group.len() as u32);
             part.group_nodes = by_group;
         }
+        let capability = capability(s);
         FleetIndex {
+            total_capability: total_capability(s, &capability),
+            capability,
             usable,
             partition_of,
             index_in_partition,
             group_slot,
             partitions,
             by_model,
-            total_capability: total_capability(s),
         }
     }
 }
 
 /// What one device of a model is worth in fair shares: its mean relative throughput over the
 /// classes the catalogue gives figures for (1 without figures).
-pub(crate) fn capability(s: &Snapshot) -> Vec<f64> {
+fn capability(s: &Snapshot) -> Vec<f64> {
     s.catalogue
         .models
         .iter()
@@ -160,8 +164,7 @@ pub(crate) fn capability(s: &Snapshot) -> Vec<f64> {
 /// Capability of the fleet's healthy devices per family. Summed device by device in node order,
 /// as a share must not depend on how it is computed; every device of a node is of its first
 /// device's model.
-fn total_capability(s: &Snapshot) -> Vec<f64> {
-    let capability = capability(s);
+fn total_capability(s: &Snapshot, capability: &[f64]) -> Vec<f64> {
     let mut total = vec![0.0; s.catalogue.families.len()];
     for node in &s.nodes {
         let Some(first) = node.devices.first() else { continue };

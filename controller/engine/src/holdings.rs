@@ -86,7 +86,7 @@ impl Holdings {
 
     /// Workloads whose holdings changed this cycle (bound, or released and perhaps restored);
     /// every other holds what it held when the cycle began.
-    pub fn changed(&self) -> &[WorkloadId] {
+    pub fn changed_workloads(&self) -> &[WorkloadId] {
         &self.owners
     }
 

@@ -22,7 +22,7 @@ use crate::workload::WorkloadKind;
 /// and why the rest wait. Deterministic: the same snapshot, policy and `now` give the same plan.
 /// The snapshot must pass [`Snapshot::check`].
 pub fn schedule(snapshot: &Snapshot, policy: &Policy, now: Seconds) -> Plan {
-    schedule_on(snapshot, &FleetIndex::new(snapshot), policy, now)
+    run(snapshot, &FleetIndex::new(snapshot), policy, now)
 }
 
 /// [`schedule`] on an index of the snapshot's fleet made beforehand, for a caller that schedules
@@ -30,6 +30,10 @@ pub fn schedule(snapshot: &Snapshot, policy: &Policy, now: Seconds) -> Plan {
 /// same catalogue, groups and nodes (checked in debug builds). The plan is the same.
 pub fn schedule_on(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now: Seconds) -> Plan {
     debug_assert!(*fleet == FleetIndex::new(snapshot), "the fleet index is not this snapshot's");
+    run(snapshot, fleet, policy, now)
+}
+
+fn run(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now: Seconds) -> Plan {
     let mut cx = Cycle::new(snapshot, fleet, policy, now);
     while let Some(w) = cx.fair.next(snapshot, &cx.usage) {
         if cx.preempted[w.ix()] {
