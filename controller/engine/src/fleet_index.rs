@@ -69,6 +69,28 @@ pub struct FleetIndex {
 }
 
 impl FleetIndex {
+    /// Partitions: the schedulable nodes with devices of one cluster and model with the same
+    /// dedication, numbered `0..partition_count()` in node order of first appearance.
+    pub fn partition_count(&self) -> usize {
+        self.partitions.len()
+    }
+
+    /// The partition a node is in: none when it is cordoned or has no devices.
+    pub fn partition_of(&self, node: NodeId) -> Option<usize> {
+        self.partition_of[node.ix()]
+    }
+
+    /// A partition's cluster, model and the tenant its nodes are dedicated to.
+    pub fn partition_key(&self, p: usize) -> (ClusterId, ModelId, Option<TenantId>) {
+        let k = self.partitions[p].key;
+        (k.cluster, k.model, k.dedicated)
+    }
+
+    /// A partition's nodes, ascending.
+    pub fn partition_nodes(&self, p: usize) -> &[NodeId] {
+        &self.partitions[p].nodes
+    }
+
     /// Indexes a snapshot's nodes. The snapshot must pass [`Snapshot::check`].
     pub fn new(s: &Snapshot) -> Self {
         let n = s.nodes.len();

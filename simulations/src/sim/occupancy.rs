@@ -1,14 +1,12 @@
 //! What the fleet holds between cycles, kept up to date on every bind and release, for the
-//! parking rules ([`crate::sim::parking`]): free devices per pool of nodes (nodes of one cluster,
-//! model and dedication, as the engine partitions them), the devices each tenant holds per pool
+//! parking rules ([`crate::sim::parking`]): free devices per pool of nodes (the engine's
+//! partitions of its `FleetIndex`: nodes of one cluster, model and dedication), the devices each tenant holds per pool
 //! and priority, borrowed devices per pool and tenant, the devices each tenant uses per model and
 //! family, and the replicas on each node. It decides nothing and is never shown to the engine.
 //! Everything is in dense vectors: the parking rules read it for every parked class at every
 //! cycle.
 
-use std::collections::BTreeMap;
-
-use tidepool_engine::{ClusterId, ModelId, NodeId, QuotaKey, Snapshot, TenantId, UsageClass};
+use tidepool_engine::{ClusterId, FleetIndex, ModelId, NodeId, QuotaKey, Snapshot, TenantId, UsageClass};
 
 /// Nodes of one cluster and model with the same dedication, and their free devices.
 #[derive(Clone, Debug)]
@@ -58,37 +56,29 @@ pub(crate) struct Occupancy {
 }
 
 impl Occupancy {
-    /// An empty fleet: every healthy device of a schedulable node free.
-    pub fn new(s: &Snapshot) -> Self {
-        let mut keys: BTreeMap<(ClusterId, ModelId, Option<TenantId>), u32> = BTreeMap::new();
-        let mut pools: Vec<Pool> = Vec::new();
+    /// An empty fleet: every healthy device of a schedulable node free. Its pools are the
+    /// engine's partitions, as `index` (the snapshot's) numbers them.
+    pub fn new(s: &Snapshot, index: &FleetIndex) -> Self {
         let mut pool_of = vec![None; s.nodes.len()];
         let mut free = vec![0; s.nodes.len()];
-        for (i, node) in s.nodes.iter().enumerate() {
-            let Some(first) = node.devices.first().filter(|_| node.schedulable) else { continue };
-            let cluster = s.cluster_of(NodeId(i as u32));
-            let p = *keys.entry((cluster, first.model, node.dedicated_to)).or_insert_with(|| {
-                pools.push(Pool {
-                    cluster,
-                    model: first.model,
-                    dedicated: node.dedicated_to,
-                    by_free: Vec::new(),
-                    nodes: Vec::new(),
-                    total_free: 0,
-                });
-                pools.len() as u32 - 1
-            });
-            let healthy = node.devices.iter().filter(|d| d.healthy).count() as u32;
-            let pool = &mut pools[p as usize];
-            if pool.by_free.len() <= healthy as usize {
-                pool.by_free.resize(healthy as usize + 1, 0);
-            }
-            pool.by_free[healthy as usize] += 1;
-            pool.total_free += healthy;
-            pool.nodes.push(NodeId(i as u32));
-            pool_of[i] = Some(p);
-            free[i] = healthy;
-        }
+        let pools: Vec<Pool> = (0..index.partition_count())
+            .map(|p| {
+                let (cluster, model, dedicated) = index.partition_key(p);
+                let nodes = index.partition_nodes(p).to_vec();
+                let mut pool = Pool { cluster, model, dedicated, by_free: Vec::new(), nodes, total_free: 0 };
+                for &n in &pool.nodes {
+                    let healthy = s.nodes[n.ix()].devices.iter().filter(|d| d.healthy).count() as u32;
+                    if pool.by_free.len() <= healthy as usize {
+                        pool.by_free.resize(healthy as usize + 1, 0);
+                    }
+                    pool.by_free[healthy as usize] += 1;
+                    pool.total_free += healthy;
+                    pool_of[n.ix()] = Some(p as u32);
+                    free[n.ix()] = healthy;
+                }
+                pool
+            })
+            .collect();
         let (models, families, tenants) = (s.catalogue.models.len(), s.catalogue.families.len(), s.tenants.len());
         let slots = pools.len() * tenants;
         Occupancy {
@@ -275,7 +265,7 @@ pub(crate) mod tests {
     #[test]
     fn slots_count_whole_replicas_per_node() {
         let s = fleet();
-        let mut o = Occupancy::new(&s);
+        let mut o = Occupancy::new(&s, &FleetIndex::new(&s));
         assert_eq!(o.pools.len(), 2, "one pool per model");
         assert_eq!(o.slots(0, 8), 2);
         o.bind(&s, held(0, 4, 0, UsageClass::Guaranteed));
@@ -294,7 +284,7 @@ pub(crate) mod tests {
     #[test]
     fn slots_if_stopped_count_freed_devices_on_the_node_they_free() {
         let s = fleet();
-        let mut o = Occupancy::new(&s);
+        let mut o = Occupancy::new(&s, &FleetIndex::new(&s));
         let low = held(0, 4, 0, UsageClass::Guaranteed);
         let high = held(1, 4, 100, UsageClass::Guaranteed);
         o.bind(&s, low);
@@ -313,7 +303,7 @@ pub(crate) mod tests {
     #[test]
     fn usage_priorities_and_borrowing_follow_binds_and_releases() {
         let s = fleet();
-        let mut o = Occupancy::new(&s);
+        let mut o = Occupancy::new(&s, &FleetIndex::new(&s));
         let low = held(0, 2, 0, UsageClass::Borrowed);
         o.bind(&s, low);
         let high = held(0, 4, 100, UsageClass::Guaranteed);

@@ -331,7 +331,7 @@ fn within_nominal(s: &Snapshot, occupancy: &Occupancy, k: &ClassKey, m: ModelId)
 
 #[cfg(test)]
 mod tests {
-    use tidepool_engine::{Accept, Quota, QuotaKey, Seconds, UsageClass, WorkloadClass, WorkloadKind};
+    use tidepool_engine::{Accept, FleetIndex, Quota, QuotaKey, Seconds, UsageClass, WorkloadClass, WorkloadKind};
 
     use super::*;
     use crate::sim::occupancy::Held;
@@ -382,7 +382,7 @@ mod tests {
     fn a_parked_gang_wakes_once_a_node_it_accepts_has_room_and_not_before() {
         let s = fleet();
         let policy = Policy { preemption: false, ..Policy::default() };
-        let mut o = Occupancy::new(&s);
+        let mut o = Occupancy::new(&s, &FleetIndex::new(&s));
         let mut p = Parking::default();
         let full = [
             replica(INSURER, 0, 0, 4),
@@ -409,7 +409,7 @@ mod tests {
     fn of_alike_gangs_only_as_many_as_could_start_wake_oldest_first() {
         let s = fleet();
         let policy = Policy { preemption: false, ..Policy::default() };
-        let mut o = Occupancy::new(&s);
+        let mut o = Occupancy::new(&s, &FleetIndex::new(&s));
         let mut p = Parking::default();
         let full = [replica(INSURER, 0, 0, 8), replica(INSURER, 0, 1, 8)];
         for h in full {
@@ -434,7 +434,7 @@ mod tests {
         s.tenants[BANK.ix()].quotas =
             vec![Quota { key: QuotaKey::Family(family), nominal: 8, borrowing_limit: Some(0), lending_limit: None }];
         let policy = Policy { preemption: false, ..Policy::default() };
-        let mut o = Occupancy::new(&s);
+        let mut o = Occupancy::new(&s, &FleetIndex::new(&s));
         let mut p = Parking::default();
         let (bank, insurer) = (replica(BANK, 0, 0, 8), replica(INSURER, 0, 1, 8));
         o.bind(&s, bank);
@@ -451,7 +451,7 @@ mod tests {
     fn a_gang_that_may_preempt_wakes_when_a_node_of_free_devices_and_its_victims_could_hold_it() {
         let s = fleet();
         let policy = Policy::default();
-        let mut o = Occupancy::new(&s);
+        let mut o = Occupancy::new(&s, &FleetIndex::new(&s));
         let mut p = Parking::default();
         let low = replica(BANK, 0, 0, 4);
         let others = [replica(INSURER, 500, 0, 4), replica(INSURER, 500, 1, 4), replica(INSURER, 500, 1, 4)];

@@ -132,10 +132,11 @@ impl<'a> Run<'a> {
     /// A run of `policy` on `snapshot` (the fleet as the policy arranges it).
     pub fn new(fleet: &'a Fleet, snapshot: Snapshot, policy: Policy, cycle_seconds: i64) -> Self {
         let models = snapshot.catalogue.models.len();
-        let occupancy = Occupancy::new(&snapshot);
+        let fleet_index = FleetIndex::new(&snapshot);
+        let occupancy = Occupancy::new(&snapshot, &fleet_index);
         Run {
             fleet,
-            fleet_index: FleetIndex::new(&snapshot),
+            fleet_index,
             devices_per_model: fleet.devices_per_model(),
             snapshot,
             policy,
