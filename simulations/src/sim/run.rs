@@ -119,6 +119,8 @@ pub struct Run<'a> {
     now: i64,
     dirty: bool,
     cycle_pending: bool,
+    /// When the last cycle ran.
+    last_cycle: Option<i64>,
     meter: Meter,
     outcomes: Outcomes,
     progress: Option<&'a crate::progress::Progress>,
@@ -154,6 +156,7 @@ impl<'a> Run<'a> {
             now: 0,
             dirty: false,
             cycle_pending: false,
+            last_cycle: None,
             meter: Meter { device_hours: vec![0.0; models], ..Meter::default() },
             outcomes: Outcomes::default(),
             progress: None,
@@ -204,10 +207,16 @@ impl<'a> Run<'a> {
                 }
             }
             if self.dirty && !self.cycle_pending {
-                // The next cycle boundary at or after now; one due now runs in the next turn.
+                // The next cycle boundary at or after now (one due now runs in the next turn), but
+                // never a second at the same instant: the controller runs at most once an interval,
+                // so what a cycle's own preemptions or later events at its instant change waits
+                // for the next boundary.
                 self.cycle_pending = true;
-                let wait = (self.cycle_seconds - self.now.rem_euclid(self.cycle_seconds)) % self.cycle_seconds;
-                self.at(self.now + wait, Event::Cycle);
+                let mut at = self.now + (self.cycle_seconds - self.now.rem_euclid(self.cycle_seconds)) % self.cycle_seconds;
+                if self.last_cycle == Some(at) {
+                    at += self.cycle_seconds;
+                }
+                self.at(at, Event::Cycle);
             }
         }
         self.finish(name, until)
@@ -350,6 +359,7 @@ impl<'a> Run<'a> {
                 self.cycle_pending = false;
                 if self.dirty {
                     self.dirty = false;
+                    self.last_cycle = Some(self.now);
                     self.cycle();
                 }
             }
