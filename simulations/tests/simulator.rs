@@ -7,6 +7,7 @@ mod common;
 
 use common::{ONE_NODE, job};
 use rust_decimal::Decimal;
+use tidepool_engine::Checkpoint;
 use tidepool_sim::compare::compare;
 use tidepool_sim::scenario::Scenario;
 use tidepool_sim::sim::fleet::Fleet;
@@ -51,19 +52,21 @@ cycleSeconds: 60
 "#;
 
 /// Preemption, hand-computed under `pooled` (first acceptable chip). At 0, M (priority 10, 4 H20
-/// devices, 40 reference-device-hours) and L (priority 0, 4 devices, A100 or H20, 8) start: M on
-/// the H20, L on the A100. At 45 min H (priority 10, the whole A100, 8) preempts L, which stops
-/// after its 60 s grace at 46 min: of the 3.067 it did it keeps the 2 of its checkpoint at 30 min
-/// and loses 1.067. H starts when L has stopped, at 46 min, and runs 1 h. L starts again on the
-/// H20's free half at the next cycle, 46 min (the controller runs at most once a cycle, so not
-/// at 45 min beside its own preemption), and does its remaining 6 in 1.5 h, ending at 2 h 16 min.
+/// devices, 40 reference-device-hours) and L (priority 0, 4 devices, A100 or H20, 8; checkpoints
+/// every 30 min, 5 min grace) start: M on the H20, L on the A100. At 45 min H (priority 10, the
+/// whole A100, 8) preempts L, which runs on through its grace and stops at 50 min: of the 3.333
+/// it did it keeps the 2 of its checkpoint at 30 min and loses 1.333. H starts when L has
+/// stopped, at 50 min, and runs 1 h. L waits again only once it has stopped (not at 46 min, the
+/// next cycle, while its replicas still run): it starts on the H20's free half at 50 min and does
+/// its remaining 6 in 1.5 h, ending at 2 h 20 min.
 #[test]
-fn a_preempted_job_keeps_its_checkpointed_work_and_starts_again_at_the_next_cycle() {
+fn a_preempted_job_keeps_its_checkpointed_work_and_waits_again_once_stopped() {
     let scenario = Scenario::parse(TWO_NODES, "two-nodes.yaml").unwrap();
     let fleet = Fleet::build(&scenario).unwrap();
     let jobs = || {
         let mut low = job("l", 0, 4, 8.0);
         low.accepts = vec![Accepted::Model("nvidia-a100-80g".into()), Accepted::Model("nvidia-h20".into())];
+        low.checkpoint = Some(Checkpoint { interval: 1800, grace: 300 });
         let mut mid = job("m", 0, 4, 40.0);
         mid.priority = 10;
         mid.accepts = vec![Accepted::Model("nvidia-h20".into())];
@@ -74,15 +77,15 @@ fn a_preempted_job_keeps_its_checkpointed_work_and_starts_again_at_the_next_cycl
     let result = compare(&scenario, &fleet, &[PolicyKind::Pooled], None, None, jobs);
     let report = &result.policies["pooled"];
     assert_eq!(report.preemptions, 1);
-    assert_eq!(report.lost_work, 1.067, "L's 46 min on 4 devices, less its 30 min checkpoint");
+    assert_eq!(report.lost_work, 1.333, "L's 50 min on 4 devices, less its 30 min checkpoint");
     assert_eq!(report.work, 56.0, "8 + 40 + 8, L's lost work redone");
-    // Device-hours: L 4 × 46 min on the A100 and 4 × 1.5 h on the H20, H 8 × 1 h, M 4 × 10 h.
-    assert_eq!(report.cost, Decimal::new(79893, 2), "57.067 device-hours × 14.00");
+    // Device-hours: L 4 × 50 min on the A100 and 4 × 1.5 h on the H20, H 8 × 1 h, M 4 × 10 h.
+    assert_eq!(report.cost, Decimal::new(80267, 2), "57.333 device-hours × 14.00");
     assert_eq!(report.jobs.completed, 3);
     let jct = &report.jct["bank"];
-    assert_eq!((jct.count, jct.p50_hours), (3, 2.267), "L arrives at 0 and ends at 2 h 16 min");
+    assert_eq!((jct.count, jct.p50_hours), (3, 2.333), "L arrives at 0 and ends at 2 h 20 min");
     let delay = &report.queueing_delay["bank"];
-    assert_eq!(delay.p95_hours, 0.015, "H waits 60 s for L's grace: delays 0, 0 and 60 s");
+    assert_eq!(delay.p95_hours, 0.075, "H waits 5 min for L's grace: delays 0, 0 and 300 s");
     assert_eq!(report.hours, 10.0);
 }
 

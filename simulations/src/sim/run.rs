@@ -7,8 +7,9 @@
 //! `n × t × e` reference-device-hours per hour (`e`: 1.0 on one node, 0.95 in one interconnect
 //! group, 0.85 across groups, as the engine assumes). When preempted it runs on through its grace
 //! period, keeps the work up to its last checkpoint (every `interval` seconds since it started;
-//! nothing without checkpoints), and waits again for the rest; the preemptor starts when the grace
-//! ends. A service runs from its first start until `arrival + lifetime`, its replicas following the
+//! nothing without checkpoints), and once it has stopped waits again for the rest; the preemptor
+//! starts when the grace ends. Cycles run on the boundaries of the scenario's cycle interval when
+//! something changed, at most one per boundary, as the controller runs at most once an interval. A service runs from its first start until `arrival + lifetime`, its replicas following the
 //! hourly demand (scaling down releases replicas at once); its work is device-hours × the
 //! throughput of the chip it was sized for (`SimJob::service_rate`).
 //!
@@ -48,6 +49,8 @@ enum Event {
     Hour,
     /// A scheduling cycle.
     Cycle,
+    /// A preempted job's grace has ended: it waits again, if it is still in stop `epoch`.
+    Requeue { job: usize, epoch: u64 },
 }
 
 #[derive(Clone, Debug)]
@@ -64,6 +67,8 @@ struct Replica {
 enum Status {
     Waiting,
     Running,
+    /// Preempted and still in its grace period: out of the queue until it has stopped.
+    Stopping,
     Done,
     Failed,
 }
@@ -109,6 +114,8 @@ pub struct Run<'a> {
     stopped: Vec<(usize, u32)>,
     /// Jobs whose work left or run changed since the last cycle (started, preempted).
     touched: Vec<usize>,
+    /// Preempted jobs whose grace ended since the last cycle: they come back to the snapshot.
+    requeued: Vec<usize>,
     /// Per snapshot workload: when its run started and its checkpoint interval, while it is a
     /// running training job that checkpoints (what its allocations' last checkpoint follows).
     checkpoints: Vec<Option<(i64, i64)>>,
@@ -149,6 +156,7 @@ impl<'a> Run<'a> {
             left: Vec::new(),
             stopped: Vec::new(),
             touched: Vec::new(),
+            requeued: Vec::new(),
             checkpoints: Vec::new(),
             synced_hour: None,
             events: BinaryHeap::new(),
@@ -212,7 +220,8 @@ impl<'a> Run<'a> {
                 // so what a cycle's own preemptions or later events at its instant change waits
                 // for the next boundary.
                 self.cycle_pending = true;
-                let mut at = self.now + (self.cycle_seconds - self.now.rem_euclid(self.cycle_seconds)) % self.cycle_seconds;
+                let mut at =
+                    self.now + (self.cycle_seconds - self.now.rem_euclid(self.cycle_seconds)) % self.cycle_seconds;
                 if self.last_cycle == Some(at) {
                     at += self.cycle_seconds;
                 }
@@ -311,7 +320,7 @@ impl<'a> Run<'a> {
                 match self.jobs[job].status {
                     Status::Running => self.outcomes.completed += 1,
                     Status::Waiting if self.jobs[job].first_start.is_none() => self.outcomes.expired_unserved += 1,
-                    Status::Waiting => self.outcomes.completed += 1,
+                    Status::Waiting | Status::Stopping => self.outcomes.completed += 1,
                     _ => return,
                 }
                 self.stop(job, self.now);
@@ -354,6 +363,13 @@ impl<'a> Run<'a> {
                 }
                 self.meter.hourly.push(allocated);
                 self.at(self.now + 3600, Event::Hour);
+            }
+            Event::Requeue { job, epoch } => {
+                if self.jobs[job].epoch == epoch && self.jobs[job].status == Status::Stopping {
+                    self.jobs[job].status = Status::Waiting;
+                    self.requeued.push(job);
+                    self.dirty = true;
+                }
             }
             Event::Cycle => {
                 self.cycle_pending = false;
@@ -424,7 +440,9 @@ impl<'a> Run<'a> {
     /// kept from cycle to cycle and changed in place, so a cycle costs what changed, not what runs.
     /// `woken`: parked jobs to bring back.
     fn sync_snapshot(&mut self, woken: Vec<usize>) {
-        let mut woken: Vec<usize> = woken.into_iter().filter(|&j| self.jobs[j].status == Status::Waiting).collect();
+        let requeued = std::mem::take(&mut self.requeued);
+        let mut woken: Vec<usize> =
+            woken.into_iter().chain(requeued).filter(|&j| self.jobs[j].status == Status::Waiting).collect();
         for &j in &woken {
             self.jobs[j].parked = None;
         }
@@ -682,9 +700,18 @@ impl<'a> Run<'a> {
         self.stop(job, stop);
         self.touched.push(job);
         let j = &mut self.jobs[job];
-        j.status = Status::Waiting;
         j.epoch += 1;
-        self.dirty = true;
+        if stop > self.now {
+            // Its replicas run on to the end of the grace period: only then does it wait again,
+            // so it never runs twice over.
+            j.status = Status::Stopping;
+            let epoch = j.epoch;
+            self.left.push(job);
+            self.at(stop, Event::Requeue { job, epoch });
+        } else {
+            j.status = Status::Waiting;
+            self.dirty = true;
+        }
     }
 
     fn finish(mut self, name: &str, until: Option<i64>) -> PolicyReport {
@@ -700,7 +727,7 @@ impl<'a> Run<'a> {
                     self.stop(job, end);
                     self.outcomes.running_at_end += 1;
                 }
-                Status::Waiting => {
+                Status::Waiting | Status::Stopping => {
                     self.outcomes.queued_at_end += 1;
                     // Still waiting: its delay so far counts (censored at the end), so a fleet
                     // that leaves work queued cannot look fast.
