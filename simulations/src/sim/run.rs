@@ -8,10 +8,11 @@
 //! group, 0.85 across groups, as the engine assumes). When preempted it runs on through its grace
 //! period, keeps the work up to its last checkpoint (every `interval` seconds since it started;
 //! nothing without checkpoints), and once it has stopped waits again for the rest; the preemptor
-//! starts when the grace ends. Cycles run on the boundaries of the scenario's cycle interval when
-//! something changed, at most one per boundary, as the controller runs at most once an interval. A service runs from its first start until `arrival + lifetime`, its replicas following the
-//! hourly demand (scaling down releases replicas at once); its work is device-hours × the
-//! throughput of the chip it was sized for (`SimJob::service_rate`).
+//! starts when the grace ends. A service runs from its first start until `arrival + lifetime`, its
+//! replicas following the hourly demand (scaling down releases replicas at once); its work is
+//! device-hours × the throughput of the chip it was sized for (`SimJob::service_rate`). Cycles run
+//! on the boundaries of the scenario's cycle interval when something changed, at most one per
+//! boundary, as the controller runs at most once an interval.
 //!
 //! The engine's snapshot is kept from cycle to cycle: a job's workload is built when it arrives,
 //! allocations when it binds, and a cycle only drops what left and refreshes what moves (replicas
@@ -49,8 +50,8 @@ enum Event {
     Hour,
     /// A scheduling cycle.
     Cycle,
-    /// A preempted job's grace has ended: it waits again, if it is still in stop `epoch`.
-    Requeue { job: usize, epoch: u64 },
+    /// A preempted job's grace has ended: it waits again (unless it has left meanwhile).
+    Requeue { job: usize },
 }
 
 #[derive(Clone, Debug)]
@@ -364,8 +365,8 @@ impl<'a> Run<'a> {
                 self.meter.hourly.push(allocated);
                 self.at(self.now + 3600, Event::Hour);
             }
-            Event::Requeue { job, epoch } => {
-                if self.jobs[job].epoch == epoch && self.jobs[job].status == Status::Stopping {
+            Event::Requeue { job } => {
+                if self.jobs[job].status == Status::Stopping {
                     self.jobs[job].status = Status::Waiting;
                     self.requeued.push(job);
                     self.dirty = true;
@@ -438,7 +439,7 @@ impl<'a> Run<'a> {
 
     /// Brings the engine's workloads and allocations up to date with the jobs: the snapshot is
     /// kept from cycle to cycle and changed in place, so a cycle costs what changed, not what runs.
-    /// `woken`: parked jobs to bring back.
+    /// `woken`: parked jobs to bring back (with the preempted ones whose grace has ended).
     fn sync_snapshot(&mut self, woken: Vec<usize>) {
         let requeued = std::mem::take(&mut self.requeued);
         let mut woken: Vec<usize> =
@@ -705,9 +706,8 @@ impl<'a> Run<'a> {
             // Its replicas run on to the end of the grace period: only then does it wait again,
             // so it never runs twice over.
             j.status = Status::Stopping;
-            let epoch = j.epoch;
             self.left.push(job);
-            self.at(stop, Event::Requeue { job, epoch });
+            self.at(stop, Event::Requeue { job });
         } else {
             j.status = Status::Waiting;
             self.dirty = true;
