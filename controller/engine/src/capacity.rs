@@ -174,7 +174,7 @@ impl<'f> Capacity<'f> {
 
     /// The partition a node is in: none when it is cordoned or has no devices.
     pub fn partition_of(&self, node: NodeId) -> Option<PartitionId> {
-        self.fleet.partition_of[node.ix()]
+        self.fleet.partition_of(node)
     }
 
     /// A model's partitions.

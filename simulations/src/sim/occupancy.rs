@@ -1,8 +1,8 @@
 //! What the fleet holds between cycles, kept up to date on every bind and release, for the
-//! parking rules ([`crate::sim::parking`]): free devices per pool of nodes (the engine's
-//! partitions of its `FleetIndex`: nodes of one cluster, model and dedication), the devices each tenant holds per pool
-//! and priority, borrowed devices per pool and tenant, the devices each tenant uses per model and
-//! family, and the replicas on each node. It decides nothing and is never shown to the engine.
+//! parking rules ([`crate::sim::parking`]): free devices per pool of nodes (the partitions of the
+//! engine's `FleetIndex`: nodes of one cluster, model and dedication), the devices each tenant
+//! holds per pool and priority, borrowed devices per pool and tenant, the devices each tenant uses
+//! per model and family, and the replicas on each node. It decides nothing and is never shown to the engine.
 //! Everything is in dense vectors: the parking rules read it for every parked class at every
 //! cycle.
 

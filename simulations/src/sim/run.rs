@@ -216,17 +216,13 @@ impl<'a> Run<'a> {
                 }
             }
             if self.dirty && !self.cycle_pending {
-                // The next cycle boundary at or after now (one due now runs in the next turn), but
-                // never a second at the same instant: the controller runs at most once an interval,
-                // so what a cycle's own preemptions or later events at its instant change waits
-                // for the next boundary.
+                // The next cycle boundary at or after now (one due now runs in the next turn), and
+                // a whole interval after the last cycle: the controller runs at most once an
+                // interval, so what a cycle's own preemptions change waits for the next boundary.
                 self.cycle_pending = true;
-                let mut at =
-                    self.now + (self.cycle_seconds - self.now.rem_euclid(self.cycle_seconds)) % self.cycle_seconds;
-                if self.last_cycle == Some(at) {
-                    at += self.cycle_seconds;
-                }
-                self.at(at, Event::Cycle);
+                let earliest = self.last_cycle.map_or(self.now, |t| self.now.max(t + self.cycle_seconds));
+                let wait = (self.cycle_seconds - earliest.rem_euclid(self.cycle_seconds)) % self.cycle_seconds;
+                self.at(earliest + wait, Event::Cycle);
             }
         }
         self.finish(name, until)
