@@ -101,8 +101,11 @@ impl Snapshot {
             if w.tenant.ix() >= self.tenants.len() {
                 return err(format!("workload {} has an unknown tenant", w.name));
             }
-            if w.replicas_min == 0 || w.devices_per_replica == 0 || w.devices_per_replica > 64 {
-                return err(format!("workload {} needs 1..64 devices per replica and at least one replica", w.name));
+            if w.devices_per_replica == 0 || w.devices_per_replica > 64 {
+                return err(format!("workload {} needs 1..64 devices per replica", w.name));
+            }
+            if w.replicas_min == 0 && w.replicas_wanted > 0 {
+                return err(format!("workload {} wants replicas but has a gang of none (withdrawn)", w.name));
             }
             for a in &w.accepts {
                 let ok = match a.target {
@@ -118,6 +121,9 @@ impl Snapshot {
         for a in &self.allocations {
             if a.workload.ix() >= self.workloads.len() || a.node.ix() >= self.nodes.len() {
                 return err(format!("allocation of replica {} points outside the snapshot", a.replica));
+            }
+            if self.workloads[a.workload.ix()].is_withdrawn() {
+                return err(format!("withdrawn workload {} holds devices", self.workloads[a.workload.ix()].name));
             }
             let node = &self.nodes[a.node.ix()];
             for d in crate::mask::devices_of(a.devices) {

@@ -57,7 +57,9 @@ pub struct Workload {
     pub priority: i32,
     /// Whether it may run on borrowed or tidal capacity.
     pub preemptible: bool,
-    /// Gang size.
+    /// Gang size. A workload with no gang and no replicas wanted is withdrawn: it keeps its place
+    /// (and id) in the snapshot, holds nothing and asks for nothing, and the engine passes over it
+    /// — a suspended workload, or a simulator's job out of the queue for now.
     pub replicas_min: u32,
     /// Replicas wanted now: elastic ceiling for training, demand-driven count for inference.
     pub replicas_wanted: u32,
@@ -81,6 +83,11 @@ impl Workload {
     /// Devices the gang needs.
     pub fn gang_devices(&self) -> u32 {
         self.replicas_min * self.devices_per_replica
+    }
+
+    /// Whether it is withdrawn (see [`Workload::replicas_min`]).
+    pub fn is_withdrawn(&self) -> bool {
+        self.replicas_min == 0 && self.replicas_wanted == 0
     }
 
     /// Seconds of notice before it may be stopped.

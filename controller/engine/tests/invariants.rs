@@ -8,7 +8,7 @@
 //! policy is checked against what the crate documents: no device held twice, gangs all or
 //! nothing, quotas and lending limits, whole-gang preemptions for a reason the policy allows,
 //! replica numbering, pending reasons, and determinism (also through a fleet index made before any
-//! work existed). A second, narrower strategy checks that a tenant within its nominal quota gets
+//! work existed, and with withdrawn workloads anywhere in the snapshot). A second, narrower strategy checks that a tenant within its nominal quota gets
 //! back devices other tenants borrowed.
 
 mod support;
@@ -1417,6 +1417,26 @@ proptest! {
         prop_assert_eq!(&plan, &schedule_on(&s, &FleetIndex::new(&fleet_only), &policy, Seconds(NOW)));
     }
 
+    /// Withdrawn workloads, wherever they sit, change no decision: the plan is the same once ids
+    /// are mapped back, and none of them is named in it.
+    #[test]
+    fn withdrawn_workloads_change_no_decision(
+        (Cloud(s), policy) in inputs(),
+        at in prop::collection::vec((any::<u8>(), any::<u8>()), 1..=6),
+    ) {
+        let plan = schedule_checked(&s, &policy)?;
+        let (with, old_to_new) = with_withdrawn(&s, &at);
+        with.check().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let new_to_old: BTreeMap<WorkloadId, WorkloadId> = old_to_new.iter().enumerate().map(|(old, &new)| (new, WorkloadId(old as u32))).collect();
+        let back = |w: WorkloadId| new_to_old.get(&w).copied().ok_or_else(|| TestCaseError::fail(format!("withdrawn {w:?} named in the plan")));
+        let mut mapped = schedule(&with, &policy, Seconds(NOW));
+        for b in &mut mapped.binds { b.workload = back(b.workload)?; }
+        for p in &mut mapped.preemptions { (p.victim, p.for_workload) = (back(p.victim)?, back(p.for_workload)?); }
+        for x in &mut mapped.selections { x.workload = back(x.workload)?; }
+        for p in &mut mapped.pending { p.workload = back(p.workload)?; }
+        prop_assert_eq!(&plan, &mapped);
+    }
+
     /// Property 6.
     #[test]
     fn every_workload_left_waiting_is_pending_once_with_a_reason((Cloud(s), policy) in inputs()) {
@@ -1442,6 +1462,41 @@ proptest! {
         check_selections(&cx)?;
     }
 
+}
+
+/// `s` with withdrawn copies of its workloads inserted (position and original chosen by `at`),
+/// and where each of `s`'s workloads went.
+fn with_withdrawn(s: &Snapshot, at: &[(u8, u8)]) -> (Snapshot, Vec<WorkloadId>) {
+    let mut order: Vec<Option<usize>> = (0..s.workloads.len()).map(Some).collect();
+    // Copies of the snapshot's own workloads: with none, nothing is inserted.
+    for &(pos, _) in at.iter().filter(|_| !s.workloads.is_empty()) {
+        order.insert(ix(pos, order.len() + 1), None);
+    }
+    let mut copies = at.iter().map(|&(_, of)| of);
+    let mut old_to_new = vec![WorkloadId(0); s.workloads.len()];
+    let mut workloads = Vec::with_capacity(order.len());
+    for (new, slot) in order.into_iter().enumerate() {
+        match slot {
+            Some(old) => {
+                old_to_new[old] = WorkloadId(new as u32);
+                workloads.push(s.workloads[old].clone());
+            }
+            None => {
+                let of = copies.next().unwrap_or(0);
+                let mut w = s.workloads[ix(of, s.workloads.len())].clone();
+                (w.name, w.replicas_min, w.replicas_wanted) = (format!("withdrawn-{new}"), 0, 0);
+                workloads.push(w);
+            }
+        }
+    }
+    let mut with = Snapshot { workloads, ..s.clone() };
+    for a in &mut with.allocations {
+        a.workload = old_to_new[a.workload.ix()];
+    }
+    for l in &mut with.lent {
+        l.lender = old_to_new[l.lender.ix()];
+    }
+    (with, old_to_new)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,13 +15,14 @@
 //! boundary, as the controller runs at most once an interval.
 //!
 //! The engine's snapshot is kept from cycle to cycle: a job's workload is built when it arrives,
-//! allocations when it binds, and a cycle only drops what left and refreshes what moves (replicas
-//! wanted this hour, work remaining, last checkpoints) — the plan is the same as a snapshot built
-//! afresh, at a fraction of the cost on large fleets. Jobs the engine leaves pending with nothing
-//! held leave the snapshot: for good when no accelerator they accept is in a cluster their tenant
-//! may use (no decision changes), otherwise parked until something they wait for happens
-//! (`sim/parking.rs`: Kueue's requeueing of inadmissible workloads); they still count as
-//! waiting in the report.
+//! allocations when it binds, and a cycle only withdraws what left the queue (the engine passes
+//! over a withdrawn workload; its slot is dropped later, with others) and refreshes what moves
+//! (replicas wanted this hour, work remaining, last checkpoints) — the plan is the same as a
+//! snapshot built afresh, at a fraction of the cost on large fleets. Jobs the engine leaves
+//! pending with nothing held leave the queue: for good when no accelerator they accept is in a
+//! cluster their tenant may use (no decision changes), otherwise parked until something they wait
+//! for happens (`sim/parking.rs`: Kueue's requeueing of inadmissible workloads); they still count
+//! as waiting in the report.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -107,9 +108,12 @@ pub struct Run<'a> {
     jobs: Vec<Job>,
     /// Jobs waiting or running: what cycles and hourly demand changes look at.
     active: BTreeSet<usize>,
-    /// `snapshot.workloads[k]` is job `slots[k]`; jobs no longer active leave at the next cycle.
+    /// `snapshot.workloads[k]` is job `slots[k]`, in job order. A job out of the queue keeps its
+    /// slot, withdrawn, until withdrawn slots are a fifth of the snapshot and are dropped together.
     slots: Vec<usize>,
-    /// Jobs that left the snapshot since it was last restacked (done, set aside or parked).
+    /// Withdrawn slots in the snapshot.
+    withdrawn: usize,
+    /// Jobs that left the queue since the last cycle (done, stopping, set aside or parked).
     left: Vec<usize>,
     /// Replicas stopped since the last cycle, as (job, replica): their allocations go.
     stopped: Vec<(usize, u32)>,
@@ -154,6 +158,7 @@ impl<'a> Run<'a> {
             jobs: Vec::new(),
             active: BTreeSet::new(),
             slots: Vec::new(),
+            withdrawn: 0,
             left: Vec::new(),
             stopped: Vec::new(),
             touched: Vec::new(),
@@ -436,6 +441,12 @@ impl<'a> Run<'a> {
     /// Brings the engine's workloads and allocations up to date with the jobs: the snapshot is
     /// kept from cycle to cycle and changed in place, so a cycle costs what changed, not what runs.
     /// `woken`: parked jobs to bring back (with the preempted ones whose grace has ended).
+    ///
+    /// A job that leaves the queue is withdrawn where it is (the engine passes over it) and a job
+    /// that comes back takes its slot again, so the snapshot's order — job order, as a snapshot
+    /// built afresh — holds without moving the rest. Withdrawn slots are dropped together once
+    /// they are a fifth of the snapshot (moving every workload once), or when a job whose slot
+    /// went meanwhile comes back.
     fn sync_snapshot(&mut self, woken: Vec<usize>) {
         let requeued = std::mem::take(&mut self.requeued);
         let mut woken: Vec<usize> =
@@ -449,14 +460,43 @@ impl<'a> Run<'a> {
             stopped.sort_unstable();
             stopped
         };
-        if !self.left.is_empty() || !stopped.is_empty() || !woken.is_empty() {
+        let mut left = std::mem::take(&mut self.left);
+        left.sort_unstable();
+        left.dedup();
+        for job in left {
+            // A job parked in the last cycle may be woken already: it stays.
+            if !self.jobs[job].in_snapshot()
+                && let Ok(slot) = self.slots.binary_search(&job)
+            {
+                let w = &mut self.snapshot.workloads[slot];
+                if !w.is_withdrawn() {
+                    (w.replicas_min, w.replicas_wanted) = (0, 0);
+                    self.withdrawn += 1;
+                }
+            }
+        }
+        woken.retain(|&job| {
+            let Ok(slot) = self.slots.binary_search(&job) else { return true };
+            if self.snapshot.workloads[slot].is_withdrawn() {
+                self.snapshot.workloads[slot] = self.workload(job);
+                self.checkpoints[slot] = None;
+                self.withdrawn -= 1;
+            }
+            false
+        });
+        if !woken.is_empty() || self.withdrawn * 5 > self.slots.len() {
             self.restack(woken, &stopped);
+        } else if !stopped.is_empty() {
+            let slots = &self.slots;
+            self.snapshot.allocations.retain(|a| stopped.binary_search(&(slots[a.workload.ix()], a.replica)).is_err());
         }
         let hour = self.hour();
         if self.synced_hour != Some(hour) {
             self.synced_hour = Some(hour);
             for (w, &job) in self.snapshot.workloads.iter_mut().zip(&self.slots) {
-                w.replicas_wanted = self.jobs[job].spec.replicas_at(hour);
+                if !w.is_withdrawn() {
+                    w.replicas_wanted = self.jobs[job].spec.replicas_at(hour);
+                }
             }
         }
         let mut touched = std::mem::take(&mut self.touched);
@@ -478,19 +518,14 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Drops from the snapshot the jobs that left it and the replicas that stopped, and brings
-    /// back the woken jobs in job (arrival) order, as they first came.
+    /// Drops the withdrawn slots and the replicas that stopped, and brings back the woken jobs
+    /// that have no slot in job (arrival) order, as they first came.
     fn restack(&mut self, woken: Vec<usize>, stopped: &[(usize, u32)]) {
         let old_slots = std::mem::take(&mut self.slots);
         let old_workloads = std::mem::take(&mut self.snapshot.workloads);
         let old_checkpoints = std::mem::take(&mut self.checkpoints);
         let mut remap = vec![u32::MAX; old_slots.len()];
-        // Those that left and are not back (a job parked in the last cycle may be woken already).
-        let mut left = std::mem::take(&mut self.left);
-        left.sort_unstable();
-        left.dedup();
-        left.retain(|&j| !self.jobs[j].in_snapshot());
-        let capacity = old_slots.len() + woken.len();
+        let capacity = old_slots.len() - self.withdrawn + woken.len();
         let (mut slots, mut workloads, mut checkpoints) =
             (Vec::with_capacity(capacity), Vec::with_capacity(capacity), Vec::with_capacity(capacity));
         let mut woken = woken.into_iter().peekable();
@@ -500,11 +535,8 @@ impl<'a> Run<'a> {
                 workloads.push(self.workload(j));
                 checkpoints.push(None);
             }
-            // Parked in the last cycle and woken before it left: it stays where it is.
-            woken.next_if_eq(&job);
-            let stays = left.binary_search(&job).is_err();
-            debug_assert_eq!(stays, self.jobs[job].in_snapshot(), "job {job} left the snapshot unrecorded");
-            if stays {
+            debug_assert_eq!(w.is_withdrawn(), !self.jobs[job].in_snapshot(), "job {job} left the queue unrecorded");
+            if !w.is_withdrawn() {
                 remap[slot] = slots.len() as u32;
                 slots.push(job);
                 workloads.push(w);
@@ -519,6 +551,7 @@ impl<'a> Run<'a> {
         self.slots = slots;
         self.snapshot.workloads = workloads;
         self.checkpoints = checkpoints;
+        self.withdrawn = 0;
         let slots = &self.slots;
         self.snapshot.allocations.retain_mut(|a| {
             let Some(&new) = remap.get(a.workload.ix()).filter(|&&new| new != u32::MAX) else {
@@ -529,7 +562,7 @@ impl<'a> Run<'a> {
         });
     }
 
-    /// Takes out of the snapshot the waiting jobs the cycle left pending with nothing held.
+    /// Takes out of the queue the waiting jobs the cycle left pending with nothing held.
     ///
     /// A job the engine found no usable accelerator for is set aside for good: which
     /// accelerators a job may use depends only on the catalogue, the fleet's node pools and its
