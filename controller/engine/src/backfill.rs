@@ -68,15 +68,14 @@ impl Endings {
             let mut list: Vec<Ending> = Vec::new();
             for &v in cx.running().holders(m) {
                 let held = cx.held.initial(v);
+                let Some(end) = expected_end_of(cx.s, v, held) else { continue };
                 let partitions = held
                     .iter()
                     .filter(|h| h.model == m)
                     .filter_map(|h| cx.cap.partition_of(h.node))
                     .filter_map(|p| parts.iter().position(|&q| q == p))
                     .fold(0, |bits, i| bits | 1 << i);
-                if partitions != 0
-                    && let Some(end) = expected_end_of(cx.s, v, held)
-                {
+                if partitions != 0 {
                     list.push(Ending { end, workload: v, partitions });
                 }
             }

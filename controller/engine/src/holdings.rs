@@ -145,32 +145,28 @@ pub(crate) struct Running {
 impl Running {
     pub fn new(s: &Snapshot, holdings: &Holdings) -> Self {
         let (models, tenants) = (s.catalogue.models.len(), s.tenants.len());
-        // (model, workload) for each model a workload runs on, in workload order.
-        let mut held: Vec<(usize, WorkloadId)> = Vec::new();
+        // (model, workload, tenant, priority) for each model a workload runs on, in workload order.
+        let mut held: Vec<(usize, WorkloadId, usize, i32)> = Vec::new();
         let mut borrowing = Vec::new();
-        for w in s.workload_ids() {
+        for (w, wl) in s.workload_ids().zip(&s.workloads) {
             let replicas = holdings.initial(w);
+            if replicas.is_empty() {
+                continue;
+            }
             let first = held.len();
             for h in replicas {
-                if !held[first..].iter().any(|&(m, _)| m == h.model.ix()) {
-                    held.push((h.model.ix(), w));
+                if !held[first..].iter().any(|&(m, ..)| m == h.model.ix()) {
+                    held.push((h.model.ix(), w, wl.tenant.ix(), wl.priority));
                 }
             }
             if replicas.iter().any(|h| h.usage == UsageClass::Borrowed) {
-                borrowing.extend_from_slice(&held[first..]);
+                borrowing.extend(held[first..].iter().map(|&(m, w, ..)| (m, w)));
             }
         }
-        let by_tenant = Lists::new(
-            models * tenants,
-            held.iter().map(|&(m, w)| {
-                let wl = &s.workloads[w.ix()];
-                (m * tenants + wl.tenant.ix(), (wl.priority, w))
-            }),
-        );
         Running {
-            holders: Lists::new(models, held.iter().copied()),
+            holders: Lists::new(models, held.iter().map(|&(m, w, ..)| (m, w))),
             borrowers: Lists::new(models, borrowing.iter().copied()),
-            by_tenant,
+            by_tenant: Lists::new(models * tenants, held.iter().map(|&(m, w, t, p)| (m * tenants + t, (p, w)))),
             tenants,
         }
     }

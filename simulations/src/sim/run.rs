@@ -487,8 +487,17 @@ impl<'a> Run<'a> {
         if !woken.is_empty() || self.withdrawn * 5 > self.slots.len() {
             self.restack(woken, &stopped);
         } else if !stopped.is_empty() {
+            // Most allocations are of jobs that stopped nothing: a flag per slot says so.
+            let mut stopping = vec![false; self.slots.len()];
+            for (job, _) in &stopped {
+                if let Ok(slot) = self.slots.binary_search(job) {
+                    stopping[slot] = true;
+                }
+            }
             let slots = &self.slots;
-            self.snapshot.allocations.retain(|a| stopped.binary_search(&(slots[a.workload.ix()], a.replica)).is_err());
+            self.snapshot.allocations.retain(|a| {
+                !stopping[a.workload.ix()] || stopped.binary_search(&(slots[a.workload.ix()], a.replica)).is_err()
+            });
         }
         let hour = self.hour();
         if self.synced_hour != Some(hour) {
