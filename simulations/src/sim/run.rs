@@ -109,10 +109,15 @@ pub struct Run<'a> {
     /// Jobs waiting or running: what cycles and hourly demand changes look at.
     active: BTreeSet<usize>,
     /// `snapshot.workloads[k]` is job `slots[k]`, in job order. A job out of the queue keeps its
-    /// slot, withdrawn, until withdrawn slots are a fifth of the snapshot and are dropped together.
+    /// slot, withdrawn: one that may come back (parked, stopping) for as long as it waits, one
+    /// that will not (done, set aside) until such slots are a fifth of the snapshot and are
+    /// dropped together.
     slots: Vec<usize>,
-    /// Withdrawn slots in the snapshot.
+    /// Per slot: whether its job will not come back.
+    gone: Vec<bool>,
+    /// Withdrawn slots, and those of them gone.
     withdrawn: usize,
+    gone_count: usize,
     /// Jobs that left the queue since the last cycle (done, stopping, set aside or parked).
     left: Vec<usize>,
     /// Replicas stopped since the last cycle, as (job, replica): their allocations go.
@@ -158,7 +163,9 @@ impl<'a> Run<'a> {
             jobs: Vec::new(),
             active: BTreeSet::new(),
             slots: Vec::new(),
+            gone: Vec::new(),
             withdrawn: 0,
+            gone_count: 0,
             left: Vec::new(),
             stopped: Vec::new(),
             touched: Vec::new(),
@@ -293,6 +300,7 @@ impl<'a> Run<'a> {
         if self.active.contains(&id) {
             self.snapshot.workloads.push(self.workload(id));
             self.slots.push(id);
+            self.gone.push(false);
             self.checkpoints.push(None);
         }
     }
@@ -473,6 +481,10 @@ impl<'a> Run<'a> {
                     (w.replicas_min, w.replicas_wanted) = (0, 0);
                     self.withdrawn += 1;
                 }
+                if !self.gone[slot] && !self.jobs[job].may_return() {
+                    self.gone[slot] = true;
+                    self.gone_count += 1;
+                }
             }
         }
         woken.retain(|&job| {
@@ -484,7 +496,7 @@ impl<'a> Run<'a> {
             }
             false
         });
-        if !woken.is_empty() || self.withdrawn * 5 > self.slots.len() {
+        if !woken.is_empty() || self.gone_count * 5 > self.slots.len() {
             self.restack(woken, &stopped);
         } else if !stopped.is_empty() {
             // Most allocations are of jobs that stopped nothing: a flag per slot says so.
@@ -527,14 +539,15 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Drops the withdrawn slots and the replicas that stopped, and brings back the woken jobs
+    /// Drops the slots of jobs gone and the replicas that stopped, and brings back the woken jobs
     /// that have no slot in job (arrival) order, as they first came.
     fn restack(&mut self, woken: Vec<usize>, stopped: &[(usize, u32)]) {
         let old_slots = std::mem::take(&mut self.slots);
         let old_workloads = std::mem::take(&mut self.snapshot.workloads);
         let old_checkpoints = std::mem::take(&mut self.checkpoints);
+        let old_gone = std::mem::take(&mut self.gone);
         let mut remap = vec![u32::MAX; old_slots.len()];
-        let capacity = old_slots.len() - self.withdrawn + woken.len();
+        let capacity = old_slots.len() - self.gone_count + woken.len();
         let (mut slots, mut workloads, mut checkpoints) =
             (Vec::with_capacity(capacity), Vec::with_capacity(capacity), Vec::with_capacity(capacity));
         let mut woken = woken.into_iter().peekable();
@@ -545,7 +558,7 @@ impl<'a> Run<'a> {
                 checkpoints.push(None);
             }
             debug_assert_eq!(w.is_withdrawn(), !self.jobs[job].in_snapshot(), "job {job} left the queue unrecorded");
-            if !w.is_withdrawn() {
+            if !old_gone[slot] {
                 remap[slot] = slots.len() as u32;
                 slots.push(job);
                 workloads.push(w);
@@ -557,10 +570,12 @@ impl<'a> Run<'a> {
             workloads.push(self.workload(j));
             checkpoints.push(None);
         }
+        self.withdrawn -= self.gone_count;
+        self.gone = vec![false; slots.len()];
+        self.gone_count = 0;
         self.slots = slots;
         self.snapshot.workloads = workloads;
         self.checkpoints = checkpoints;
-        self.withdrawn = 0;
         let slots = &self.slots;
         self.snapshot.allocations.retain_mut(|a| {
             let Some(&new) = remap.get(a.workload.ix()).filter(|&&new| new != u32::MAX) else {
@@ -818,6 +833,11 @@ impl Job {
     /// Whether the engine sees it: waiting or running, neither found unrunnable nor parked.
     fn in_snapshot(&self) -> bool {
         matches!(self.status, Status::Waiting | Status::Running) && !self.unrunnable && self.parked.is_none()
+    }
+
+    /// Whether, out of the queue, it may come back to it (parked, or stopping after preemption).
+    fn may_return(&self) -> bool {
+        matches!(self.status, Status::Waiting | Status::Stopping) && !self.unrunnable
     }
 
     fn replicas_min(&self) -> u32 {
