@@ -2,11 +2,16 @@
 //! policy states — borrowed devices reclaimed for a tenant within its nominal quota, then lower
 //! priority work of the same tenant — and among equals the one that loses the least work since
 //! its last checkpoint. Nothing is preempted for a workload that would still not fit.
+//!
+//! The best victims overall are tried first, one at a time. On a large fleet they can be spread
+//! over many nodes, none left with room for a replica; victims are then chosen node by node, as
+//! Volcano and KAI choose them: the nodes whose best victims free a replica's devices for the
+//! least, as many as the gang needs. Either way the set is then cut down to the fewest it needs.
 
 use crate::allocation::UsageClass;
 use crate::cycle::Cycle;
 use crate::holdings::Held;
-use crate::ids::WorkloadId;
+use crate::ids::{NodeId, WorkloadId};
 use crate::place::Placement;
 use crate::plan::{Alternative, Preemption, Selection, VictimReason};
 use crate::schedule::{Attempt, first_placement};
@@ -28,11 +33,23 @@ pub(crate) fn lost_work(cx: &Cycle, v: WorkloadId) -> i64 {
         .sum()
 }
 
+/// A possible victim: (rank, lost work, id, why); best first in that order.
+type Victim = (u8, i64, WorkloadId, VictimReason);
+
+/// Victims stopped so far, with what each held.
+type Released = Vec<(WorkloadId, VictimReason, Vec<Held>)>;
+
+/// A victim's devices on one node: (node, the victim's index among all, devices).
+type OnNode = (NodeId, usize, u32);
+
+fn victim_key(v: &Victim) -> (u8, i64, WorkloadId) {
+    (v.0, v.1, v.2)
+}
+
 /// Tries to start `w`'s gang by preempting; returns whether it did.
 pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas: u32) -> bool {
     let s = cx.s;
-    let wl = &s.workloads[w.ix()];
-    let devices = replicas * wl.devices_per_replica;
+    let devices = replicas * s.workloads[w.ix()].devices_per_replica;
     let mut order: Vec<&Candidate> = attempt.candidates.iter().collect();
     order.sort_by(|a, b| {
         let cost = |c: &Candidate| {
@@ -43,67 +60,167 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
     });
     for c in order {
         let within_nominal = within_nominal(cx, w, c, devices);
-        let victims = eligible(cx, w, c, within_nominal);
-        let freeable: u32 = victims
-            .iter()
-            .flat_map(|&(_, _, v, _)| &cx.held[v])
-            .filter(|h| h.model == c.model)
-            .map(|h| h.mask.count_ones())
-            .sum();
-        let free: u32 = c.partitions.iter().map(|&p| cx.cap.partitions[p].total_free).sum();
-        if victims.is_empty() || free + freeable < devices {
+        let mut all = eligible(cx, w, c, within_nominal);
+        if all.is_empty() {
             continue;
         }
-        let mut released: Vec<(WorkloadId, VictimReason, Vec<Held>)> = Vec::new();
-        let mut fits = false;
-        for (i, &(_, _, v, why)) in victims.iter().enumerate() {
-            // Past the first few, go on only if stopping all the rest as well would do.
-            if i == QUICK_TRIES && !fits_with_stopped(cx, w, c, replicas, &victims[i..]) {
-                break;
-            }
-            let held = cx.release(v);
-            released.push((v, why, held));
-            if try_fit(cx, w, c, replicas).is_some() {
-                fits = true;
-                break;
-            }
-        }
-        if !fits {
-            while let Some((v, _, held)) = released.pop() {
-                cx.restore(v, held);
-            }
-            continue;
-        }
-        // Minimal set: give back every victim the workload fits without, newest choice last.
-        let mut i = released.len();
-        while i > 0 {
-            i -= 1;
-            let (v, why, held) = released.remove(i);
-            cx.restore(v, held);
-            if try_fit(cx, w, c, replicas).is_none() {
-                let held = cx.release(v);
-                released.insert(i, (v, why, held));
-            }
-        }
-        let Some((placement, class)) = try_fit(cx, w, c, replicas) else { return false };
-        cx.commit(w, c.model, &placement, class, true);
-        for (v, why, held) in &released {
-            finish_victim(cx, *v, w, *why, held);
-        }
-        let victims: Vec<String> = released.iter().map(|(v, _, _)| s.workloads[v.ix()].name.clone()).collect();
-        cx.plan.selections.push(Selection {
-            workload: w,
-            model: c.model,
-            alternatives: vec![Alternative { model: c.model, hours: None, cost: None, rejected: None }],
-            reason: format!(
-                "no free capacity on an accepted model; preempting {} to start on {}",
-                victims.join(", "),
-                s.catalogue.model(c.model).name
-            ),
-        });
-        return true;
+        let cheapest = cheapest(&mut all);
+        let released = match stop_cheapest(cx, w, c, replicas, &cheapest) {
+            Some(released) => released,
+            None => match stop_node_by_node(cx, w, c, replicas, &all) {
+                Some(released) => released,
+                None => continue,
+            },
+        };
+        return settle(cx, w, c, replicas, released);
     }
     false
+}
+
+/// The best [`MAX_VICTIMS`] of `all`, best first (`all` keeps every victim, in another order).
+fn cheapest(all: &mut [Victim]) -> Vec<Victim> {
+    if all.len() > MAX_VICTIMS {
+        all.select_nth_unstable_by_key(MAX_VICTIMS, victim_key);
+    }
+    let mut best = all[..all.len().min(MAX_VICTIMS)].to_vec();
+    best.sort_unstable_by_key(victim_key);
+    best
+}
+
+/// Stops victims best first until the gang fits; undoes it all and says `None` when it does not.
+fn stop_cheapest(cx: &mut Cycle, w: WorkloadId, c: &Candidate, replicas: u32, victims: &[Victim]) -> Option<Released> {
+    let devices = replicas * cx.s.workloads[w.ix()].devices_per_replica;
+    let freeable: u32 = victims
+        .iter()
+        .flat_map(|&(_, _, v, _)| &cx.held[v])
+        .filter(|h| h.model == c.model)
+        .map(|h| h.mask.count_ones())
+        .sum();
+    let free: u32 = c.partitions.iter().map(|&p| cx.cap.partitions[p].total_free).sum();
+    if free + freeable < devices {
+        return None;
+    }
+    let mut released: Released = Vec::new();
+    for (i, &(_, _, v, why)) in victims.iter().enumerate() {
+        // Past the first few, go on only if stopping all the rest as well would do.
+        if i == QUICK_TRIES && !fits_with_stopped(cx, w, c, replicas, &victims[i..]) {
+            break;
+        }
+        let held = cx.release(v);
+        released.push((v, why, held));
+        if try_fit(cx, w, c, replicas).is_some() {
+            return Some(released);
+        }
+    }
+    undo(cx, released);
+    None
+}
+
+/// When the best victims overall are spread too thin to leave any node room for a replica,
+/// victims chosen node by node, as Volcano and KAI choose them: on each node of the candidate's
+/// partitions, the best of the victims there that together leave room for one replica; then the
+/// nodes whose victims lose least (lowest rank first), as many as the gang needs beyond the room
+/// already free. They are all stopped at once; `None` (with nothing stopped) when the gang still
+/// does not fit.
+fn stop_node_by_node(cx: &mut Cycle, w: WorkloadId, c: &Candidate, replicas: u32, all: &[Victim]) -> Option<Released> {
+    let per_replica = cx.s.workloads[w.ix()].devices_per_replica;
+    let free_slots: u32 = c.partitions.iter().map(|&p| cx.cap.replica_slots(p, per_replica)).sum();
+    let need = replicas.checked_sub(free_slots).filter(|&n| n > 0)? as usize;
+    // Each victim's devices on the nodes of the candidate's partitions that lack room.
+    let mut on_nodes: Vec<OnNode> = Vec::new();
+    let mut freeable = vec![0u32; cx.s.nodes.len()];
+    for (i, &(_, _, v, _)) in all.iter().enumerate() {
+        for h in &cx.held[v] {
+            let in_candidate = cx.cap.partition_of(h.node).is_some_and(|p| c.partitions.contains(&p));
+            if h.model == c.model && in_candidate && cx.cap.free_count(h.node) < per_replica {
+                on_nodes.push((h.node, i, h.mask.count_ones()));
+                freeable[h.node.ix()] += h.mask.count_ones();
+            }
+        }
+    }
+    // Before sorting, whether enough nodes could have room at all.
+    let mut roomy = 0;
+    for &(node, _, _) in &on_nodes {
+        if freeable[node.ix()] > 0 {
+            roomy += usize::from(cx.cap.free_count(node) + freeable[node.ix()] >= per_replica);
+            freeable[node.ix()] = 0;
+        }
+    }
+    if roomy < need {
+        return None;
+    }
+    on_nodes.sort_unstable_by_key(|&(node, i, _)| (node, victim_key(&all[i])));
+    // Per node: what its best victims cost, and how many of them.
+    let mut nodes: Vec<((u8, i64), NodeId, &[OnNode])> = Vec::new();
+    for run in on_nodes.chunk_by(|a, b| a.0 == b.0) {
+        let node = run[0].0;
+        let free = cx.cap.free_count(node);
+        let (mut freed, mut cost) = (0, (0u8, 0i64));
+        for (k, &(_, i, n)) in run.iter().enumerate() {
+            freed += n;
+            cost = (cost.0.max(all[i].0), cost.1 + all[i].1);
+            if free + freed >= per_replica {
+                nodes.push((cost, node, &run[..=k]));
+                break;
+            }
+        }
+    }
+    nodes.sort_unstable_by_key(|&(cost, node, _)| (cost, node));
+    let mut chosen: Vec<usize> = nodes[..need].iter().flat_map(|&(_, _, run)| run.iter().map(|&(_, i, _)| i)).collect();
+    chosen.sort_unstable_by_key(|&i| victim_key(&all[i]));
+    chosen.dedup();
+    let mut released: Released = Vec::new();
+    for i in chosen {
+        let (_, _, v, why) = all[i];
+        let held = cx.release(v);
+        released.push((v, why, held));
+    }
+    if try_fit(cx, w, c, replicas).is_some() {
+        return Some(released);
+    }
+    undo(cx, released);
+    None
+}
+
+/// Restores stopped victims, last first.
+fn undo(cx: &mut Cycle, mut released: Released) {
+    while let Some((v, _, held)) = released.pop() {
+        cx.restore(v, held);
+    }
+}
+
+/// With `released` stopped and the gang fitting: gives back every victim it fits without, starts
+/// it and records the preemptions.
+fn settle(cx: &mut Cycle, w: WorkloadId, c: &Candidate, replicas: u32, mut released: Released) -> bool {
+    let s = cx.s;
+    // Minimal set: give back every victim the workload fits without, the last chosen first.
+    let mut i = released.len();
+    while i > 0 {
+        i -= 1;
+        let (v, why, held) = released.remove(i);
+        cx.restore(v, held);
+        if try_fit(cx, w, c, replicas).is_none() {
+            let held = cx.release(v);
+            released.insert(i, (v, why, held));
+        }
+    }
+    let Some((placement, class)) = try_fit(cx, w, c, replicas) else { return false };
+    cx.commit(w, c.model, &placement, class, true);
+    for (v, why, held) in &released {
+        finish_victim(cx, *v, w, *why, held);
+    }
+    let victims: Vec<String> = released.iter().map(|(v, _, _)| s.workloads[v.ix()].name.clone()).collect();
+    cx.plan.selections.push(Selection {
+        workload: w,
+        model: c.model,
+        alternatives: vec![Alternative { model: c.model, hours: None, cost: None, rejected: None }],
+        reason: format!(
+            "no free capacity on an accepted model; preempting {} to start on {}",
+            victims.join(", "),
+            s.catalogue.model(c.model).name
+        ),
+    });
+    true
 }
 
 /// Records a victim's preemption and keeps the devices it frees, beyond what the preemptor
@@ -134,13 +251,7 @@ pub(crate) fn finish_victim(cx: &mut Cycle, v: WorkloadId, for_workload: Workloa
 /// victims are released one by one, as stopping fewer of them never frees more devices or more
 /// quota (a victim of another tenant gives back no more to lend than it frees), so a gang that
 /// does not fit then fits with no subset of them.
-fn fits_with_stopped(
-    cx: &mut Cycle,
-    w: WorkloadId,
-    c: &Candidate,
-    replicas: u32,
-    victims: &[(u8, i64, WorkloadId, VictimReason)],
-) -> bool {
+fn fits_with_stopped(cx: &mut Cycle, w: WorkloadId, c: &Candidate, replicas: u32, victims: &[Victim]) -> bool {
     // Only free devices and quota usage decide whether it fits: they alone change, and go back.
     let s = cx.s;
     let stopped = |cx: &mut Cycle, stop: bool| {
@@ -187,14 +298,8 @@ fn within_nominal(cx: &Cycle, w: WorkloadId, c: &Candidate, devices: u32) -> boo
         .is_some_and(|(a, q)| cx.usage.used(a, q.key) + devices <= q.nominal)
 }
 
-/// Victims that may be stopped for `w` on candidate `c`, best first: (rank, lost work, id, why).
-/// Only the first [`MAX_VICTIMS`] are sorted; the rest follow in no particular order.
-fn eligible(
-    cx: &Cycle,
-    w: WorkloadId,
-    c: &Candidate,
-    within_nominal: bool,
-) -> Vec<(u8, i64, WorkloadId, VictimReason)> {
+/// Victims that may be stopped for `w` on candidate `c`, in no particular order.
+fn eligible(cx: &Cycle, w: WorkloadId, c: &Candidate, within_nominal: bool) -> Vec<Victim> {
     let s = cx.s;
     let wl = &s.workloads[w.ix()];
     let on_candidate = |v: WorkloadId| {
@@ -216,17 +321,11 @@ fn eligible(
         }
     }
     let ceiling = wl.priority.saturating_sub(cx.policy.min_priority_gap);
-    // The order victims are found in does not matter: they are sorted below, each once.
+    // The order victims are found in does not matter: they are sorted where they are tried.
     for &(_, v) in cx.running().of_tenant(c.model, wl.tenant).iter().filter(|(p, _)| *p <= ceiling) {
         if on_candidate(v) {
             out.push((1, lost_work(cx, v), v, VictimReason::LowerPriority));
         }
     }
-    let key = |e: &(u8, i64, WorkloadId, VictimReason)| (e.0, e.1, e.2);
-    if out.len() > MAX_VICTIMS {
-        out.select_nth_unstable_by_key(MAX_VICTIMS, key);
-        out.truncate(MAX_VICTIMS);
-    }
-    out.sort_unstable_by_key(key);
     out
 }

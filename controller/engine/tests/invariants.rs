@@ -1934,3 +1934,57 @@ fn a_new_replica_takes_the_lowest_free_index() {
     assert_eq!(binds.len(), 1, "{plan:?}");
     assert_eq!(binds[0].replica, 1, "{:?} must fill the gap between running replicas 0 and 2", binds[0]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Property 9: a gang that needs whole nodes finds them among many small victims, however they are
+// spread. One cluster of 8 to 24 A100 nodes of 8 devices, one tenant; each device free, or held
+// by a one-device job at priority 0 (a possible victim) or at priority 1000 (not one), started at
+// a random time; a gang of one or two 8-device replicas at priority 500.
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Property 9.
+    #[test]
+    fn a_gang_needing_whole_nodes_finds_them_among_many_small_victims(
+        fleet in prop::collection::vec(prop::collection::vec((0u8..10, 0i64..10_000), 8), 8..=24),
+        replicas in 1u32..=2,
+    ) {
+        let mut b = Builder::new();
+        let c = b.cluster("sh");
+        let g = b.group(c);
+        let nodes = b.nodes(g, support::A100, fleet.len(), 8);
+        let t = b.tenant("bank", None, &[(support::A100, 8 * fleet.len() as u32, None, None)]);
+        // Per device: 0–1 free, 2–8 a possible victim, 9 a job at priority 1000.
+        let mut low: BTreeMap<WorkloadId, NodeId> = BTreeMap::new();
+        for (k, devices) in fleet.iter().enumerate() {
+            for (d, &(kind, started)) in devices.iter().enumerate() {
+                if kind < 2 {
+                    continue;
+                }
+                let w = b.job(&format!("bank/job-{k}-{d}"), t, &[support::A100], 1, 1);
+                b.running(w, nodes[k], &[d as u16], UsageClass::Guaranteed, started);
+                if kind == 9 {
+                    b.workload(w).priority = 1000;
+                } else {
+                    low.insert(w, nodes[k]);
+                }
+            }
+        }
+        let gang = b.job("bank/gang", t, &[support::A100], replicas, 8);
+        b.workload(gang).priority = 500;
+        let plan = b.schedule(&Policy::default(), 20_000);
+
+        let clearable = fleet.iter().filter(|devices| devices.iter().all(|&(kind, _)| kind != 9)).count();
+        let bound: BTreeSet<NodeId> = plan.binds.iter().filter(|x| x.workload == gang).map(|x| x.node).collect();
+        let victims: BTreeSet<WorkloadId> = plan.preemptions.iter().map(|p| p.victim).collect();
+        if clearable >= replicas as usize {
+            prop_assert_eq!(bound.len(), replicas as usize, "{} nodes could be cleared", clearable);
+            let needed: BTreeSet<WorkloadId> = low.iter().filter(|(_, n)| bound.contains(n)).map(|(w, _)| *w).collect();
+            prop_assert_eq!(victims, needed, "the victims are exactly the jobs on the nodes it took");
+        } else {
+            prop_assert!(bound.is_empty() && victims.is_empty(), "no node can be cleared: {:?}", plan.preemptions);
+        }
+    }
+}

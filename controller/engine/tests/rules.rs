@@ -437,3 +437,35 @@ fn baseline_knobs_first_acceptable_chip_and_fifo_admission() {
     assert_eq!(binds_of(&b.schedule(&fifo, 0), old).len(), 1);
     assert_eq!(binds_of(&b.schedule(&Policy::default(), 0), urgent).len(), 1);
 }
+
+#[test]
+fn a_gang_preempts_node_by_node_when_the_cheapest_victims_are_spread_across_the_fleet() {
+    // Twenty A100 nodes full of one-device jobs at priority 0; the later a job started, the less it
+    // would lose, and the latest are spread one per node. A gang of eight at priority 500 needs a
+    // whole node: the 64 cheapest jobs overall leave none whole, so it stops the eight on the node
+    // whose jobs lose least together — node 0, whose jobs started last device for device.
+    let mut b = Builder::new();
+    let c = b.cluster("sh");
+    let g = b.group(c);
+    let n = b.nodes(g, A100, 20, 8);
+    let t = b.tenant("bank", None, &[(A100, 160, None, None)]);
+    let mut on_first = Vec::new();
+    for (k, &node) in n.iter().enumerate() {
+        for d in 0..8u16 {
+            let w = b.job(&format!("bank/small-{k}-{d}"), t, &[A100], 1, 1);
+            b.running(w, node, &[d], UsageClass::Guaranteed, 1000 - (i64::from(d) * 20 + k as i64));
+            if k == 0 {
+                on_first.push(w);
+            }
+        }
+    }
+    let gang = b.job("bank/gang", t, &[A100], 1, 8);
+    b.workload(gang).priority = 500;
+    let plan = b.schedule(&Policy::default(), 2000);
+    let mut victims: Vec<WorkloadId> = plan.preemptions.iter().map(|p| p.victim).collect();
+    victims.sort();
+    assert_eq!(victims, on_first);
+    let binds = binds_of(&plan, gang);
+    assert_eq!(binds.len(), 1);
+    assert_eq!(binds[0].node, n[0]);
+}
