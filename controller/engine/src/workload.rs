@@ -59,7 +59,7 @@ pub struct Workload {
     pub preemptible: bool,
     /// Gang size. A workload with no gang and no replicas wanted is withdrawn: it keeps its place
     /// (and id) in the snapshot, holds nothing and asks for nothing, and the engine passes over it
-    /// — a suspended workload, or a simulator's job out of the queue for now.
+    /// (the simulator keeps a job out of the queue this way; the CRDs ask for at least one).
     pub replicas_min: u32,
     /// Replicas wanted now: elastic ceiling for training, demand-driven count for inference.
     pub replicas_wanted: u32,
