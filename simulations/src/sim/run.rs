@@ -113,10 +113,8 @@ pub struct Run<'a> {
     /// that will not (done, set aside) until such slots are a fifth of the snapshot and are
     /// dropped together.
     slots: Vec<usize>,
-    /// Per slot: whether its job will not come back.
+    /// Per slot: whether its job will not come back, and how many such slots there are.
     gone: Vec<bool>,
-    /// Withdrawn slots, and those of them gone.
-    withdrawn: usize,
     gone_count: usize,
     /// Jobs that left the queue since the last cycle (done, stopping, set aside or parked).
     left: Vec<usize>,
@@ -164,7 +162,6 @@ impl<'a> Run<'a> {
             active: BTreeSet::new(),
             slots: Vec::new(),
             gone: Vec::new(),
-            withdrawn: 0,
             gone_count: 0,
             left: Vec::new(),
             stopped: Vec::new(),
@@ -452,17 +449,15 @@ impl<'a> Run<'a> {
     ///
     /// A job that leaves the queue is withdrawn where it is (the engine passes over it) and a job
     /// that comes back takes its slot again, so the snapshot's order — job order, as a snapshot
-    /// built afresh — holds without moving the rest. Withdrawn slots are dropped together once
-    /// they are a fifth of the snapshot (moving every workload once), or when a job whose slot
-    /// went meanwhile comes back.
+    /// built afresh — holds without moving the rest. Slots of jobs that will not come back are
+    /// dropped together once they are a fifth of the snapshot (moving every workload once).
     fn sync_snapshot(&mut self, woken: Vec<usize>) {
         let requeued = std::mem::take(&mut self.requeued);
-        let mut woken: Vec<usize> =
+        let woken: Vec<usize> =
             woken.into_iter().chain(requeued).filter(|&j| self.jobs[j].status == Status::Waiting).collect();
         for &j in &woken {
             self.jobs[j].parked = None;
         }
-        woken.sort_unstable();
         let stopped = {
             let mut stopped = std::mem::take(&mut self.stopped);
             stopped.sort_unstable();
@@ -477,27 +472,27 @@ impl<'a> Run<'a> {
                 && let Ok(slot) = self.slots.binary_search(&job)
             {
                 let w = &mut self.snapshot.workloads[slot];
-                if !w.is_withdrawn() {
-                    (w.replicas_min, w.replicas_wanted) = (0, 0);
-                    self.withdrawn += 1;
-                }
+                (w.replicas_min, w.replicas_wanted) = (0, 0);
                 if !self.gone[slot] && !self.jobs[job].may_return() {
                     self.gone[slot] = true;
                     self.gone_count += 1;
                 }
             }
         }
-        woken.retain(|&job| {
-            let Ok(slot) = self.slots.binary_search(&job) else { return true };
-            if self.snapshot.workloads[slot].is_withdrawn() {
+        // Every job that comes back (parked, or stopped after preemption) kept its slot; one
+        // parked in the last cycle and woken already was never withdrawn.
+        for job in woken {
+            let slot = self.slots.binary_search(&job);
+            debug_assert!(slot.is_ok(), "job {job} comes back to a slot that was dropped");
+            if let Ok(slot) = slot
+                && self.snapshot.workloads[slot].is_withdrawn()
+            {
                 self.snapshot.workloads[slot] = self.workload(job);
                 self.checkpoints[slot] = None;
-                self.withdrawn -= 1;
             }
-            false
-        });
-        if !woken.is_empty() || self.gone_count * 5 > self.slots.len() {
-            self.restack(woken, &stopped);
+        }
+        if self.gone_count * 5 > self.slots.len() {
+            self.restack(&stopped);
         } else if !stopped.is_empty() {
             // Most allocations are of jobs that stopped nothing: a flag per slot says so.
             let mut stopping = vec![false; self.slots.len()];
@@ -539,38 +534,26 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Drops the slots of jobs gone and the replicas that stopped, and brings back the woken jobs
-    /// that have no slot in job (arrival) order, as they first came.
-    fn restack(&mut self, woken: Vec<usize>, stopped: &[(usize, u32)]) {
-        let old_slots = std::mem::take(&mut self.slots);
-        let old_workloads = std::mem::take(&mut self.snapshot.workloads);
-        let old_checkpoints = std::mem::take(&mut self.checkpoints);
-        let old_gone = std::mem::take(&mut self.gone);
-        let mut remap = vec![u32::MAX; old_slots.len()];
-        let capacity = old_slots.len() - self.gone_count + woken.len();
+    /// Drops the slots of jobs gone and the replicas that stopped.
+    fn restack(&mut self, stopped: &[(usize, u32)]) {
+        let kept = self.slots.len() - self.gone_count;
         let (mut slots, mut workloads, mut checkpoints) =
-            (Vec::with_capacity(capacity), Vec::with_capacity(capacity), Vec::with_capacity(capacity));
-        let mut woken = woken.into_iter().peekable();
-        for (slot, ((job, w), c)) in old_slots.into_iter().zip(old_workloads).zip(old_checkpoints).enumerate() {
-            while let Some(j) = woken.next_if(|&j| j < job) {
-                slots.push(j);
-                workloads.push(self.workload(j));
-                checkpoints.push(None);
-            }
+            (Vec::with_capacity(kept), Vec::with_capacity(kept), Vec::with_capacity(kept));
+        let mut remap = vec![u32::MAX; self.slots.len()];
+        let old = std::mem::take(&mut self.slots)
+            .into_iter()
+            .zip(std::mem::take(&mut self.snapshot.workloads))
+            .zip(std::mem::take(&mut self.checkpoints))
+            .zip(std::mem::take(&mut self.gone));
+        for (slot, (((job, w), c), gone)) in old.enumerate() {
             debug_assert_eq!(w.is_withdrawn(), !self.jobs[job].in_snapshot(), "job {job} left the queue unrecorded");
-            if !old_gone[slot] {
+            if !gone {
                 remap[slot] = slots.len() as u32;
                 slots.push(job);
                 workloads.push(w);
                 checkpoints.push(c);
             }
         }
-        for j in woken {
-            slots.push(j);
-            workloads.push(self.workload(j));
-            checkpoints.push(None);
-        }
-        self.withdrawn -= self.gone_count;
         self.gone = vec![false; slots.len()];
         self.gone_count = 0;
         self.slots = slots;
