@@ -169,12 +169,7 @@ fn stop_node_by_node(cx: &mut Cycle, w: WorkloadId, c: &Candidate, replicas: u32
     let mut chosen: Vec<usize> = nodes[..need].iter().flat_map(|&(_, _, run)| run.iter().map(|&(_, i, _)| i)).collect();
     chosen.sort_unstable_by_key(|&i| victim_key(&all[i]));
     chosen.dedup();
-    let mut released: Released = Vec::new();
-    for i in chosen {
-        let (_, _, v, why) = all[i];
-        let held = cx.release(v);
-        released.push((v, why, held));
-    }
+    let released: Released = chosen.into_iter().map(|i| (all[i].2, all[i].3, cx.release(all[i].2))).collect();
     if try_fit(cx, w, c, replicas).is_some() {
         return Some(released);
     }
