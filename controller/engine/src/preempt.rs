@@ -65,12 +65,15 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
             continue;
         }
         let cheapest = cheapest(&mut all);
+        // With every victim tried, none of them together making room, no subset can (see
+        // `fits_with_stopped`): choosing node by node is for when there were more to choose from.
         let released = match stop_cheapest(cx, w, c, replicas, &cheapest) {
             Some(released) => released,
-            None => match stop_node_by_node(cx, w, c, replicas, &all) {
+            None if all.len() > MAX_VICTIMS => match stop_node_by_node(cx, w, c, replicas, &all) {
                 Some(released) => released,
                 None => continue,
             },
+            None => continue,
         };
         return settle(cx, w, c, replicas, released);
     }
