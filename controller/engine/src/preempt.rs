@@ -64,10 +64,10 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
         if all.is_empty() {
             continue;
         }
-        let cheapest = cheapest(&mut all);
+        let best = best_first(&mut all);
         // With every victim tried, none of them together making room, no subset can (see
         // `fits_with_stopped`): choosing node by node is for when there were more to choose from.
-        let released = match stop_cheapest(cx, w, c, replicas, &cheapest) {
+        let released = match stop_best_first(cx, w, c, replicas, &all[..best]) {
             Some(released) => released,
             None if all.len() > MAX_VICTIMS => match stop_node_by_node(cx, w, c, replicas, &all) {
                 Some(released) => released,
@@ -80,18 +80,25 @@ pub(crate) fn make_room(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replic
     false
 }
 
-/// The best [`MAX_VICTIMS`] of `all`, best first (`all` keeps every victim, in another order).
-fn cheapest(all: &mut [Victim]) -> Vec<Victim> {
-    if all.len() > MAX_VICTIMS {
-        all.select_nth_unstable_by_key(MAX_VICTIMS, victim_key);
+/// Moves the best [`MAX_VICTIMS`] of `all` to its front, best first (the rest follow in no
+/// particular order), and says how many that is.
+fn best_first(all: &mut [Victim]) -> usize {
+    let best = all.len().min(MAX_VICTIMS);
+    if all.len() > best {
+        all.select_nth_unstable_by_key(best, victim_key);
     }
-    let mut best = all[..all.len().min(MAX_VICTIMS)].to_vec();
-    best.sort_unstable_by_key(victim_key);
+    all[..best].sort_unstable_by_key(victim_key);
     best
 }
 
 /// Stops victims best first until the gang fits; undoes it all and says `None` when it does not.
-fn stop_cheapest(cx: &mut Cycle, w: WorkloadId, c: &Candidate, replicas: u32, victims: &[Victim]) -> Option<Released> {
+fn stop_best_first(
+    cx: &mut Cycle,
+    w: WorkloadId,
+    c: &Candidate,
+    replicas: u32,
+    victims: &[Victim],
+) -> Option<Released> {
     let devices = replicas * cx.s.workloads[w.ix()].devices_per_replica;
     let freeable: u32 = victims
         .iter()
