@@ -87,9 +87,9 @@ struct Job {
     epoch: u64,
     accepts: Vec<Accept>,
     /// The engine found no accelerator it accepts that its tenant may use: it waits to the end
-    /// of the run, out of the engine's snapshot (see [`Run::park`]).
+    /// of the run, out of the engine's queue (see [`Run::park`]).
     unrunnable: bool,
-    /// Parked (in this class): waiting out of the engine's snapshot until [`Parking`] wakes it.
+    /// Parked (in this class): waiting out of the engine's queue until [`Parking`] wakes it.
     parked: Option<u32>,
     /// Its parking class, once known, when left pending for room and for quota alone.
     park_class: [Option<u32>; 2],
@@ -468,7 +468,7 @@ impl<'a> Run<'a> {
         left.dedup();
         for job in left {
             // A job parked in the last cycle may be woken already: it stays.
-            if !self.jobs[job].in_snapshot()
+            if !self.jobs[job].in_queue()
                 && let Ok(slot) = self.slots.binary_search(&job)
             {
                 let w = &mut self.snapshot.workloads[slot];
@@ -546,7 +546,7 @@ impl<'a> Run<'a> {
             .zip(std::mem::take(&mut self.checkpoints))
             .zip(std::mem::take(&mut self.gone));
         for (slot, (((job, w), c), gone)) in old.enumerate() {
-            debug_assert_eq!(w.is_withdrawn(), !self.jobs[job].in_snapshot(), "job {job} left the queue unrecorded");
+            debug_assert_eq!(w.is_withdrawn(), !self.jobs[job].in_queue(), "job {job} left the queue unrecorded");
             if !gone {
                 remap[slot] = slots.len() as u32;
                 slots.push(job);
@@ -813,8 +813,9 @@ impl<'a> Run<'a> {
 }
 
 impl Job {
-    /// Whether the engine sees it: waiting or running, neither found unrunnable nor parked.
-    fn in_snapshot(&self) -> bool {
+    /// Whether it is in the engine's queue (not withdrawn): waiting or running, neither set aside
+    /// nor parked.
+    fn in_queue(&self) -> bool {
         matches!(self.status, Status::Waiting | Status::Running) && !self.unrunnable && self.parked.is_none()
     }
 
