@@ -126,7 +126,7 @@ pub struct Run<'a> {
     requeued: Vec<usize>,
     /// Per snapshot workload: when its run started and its checkpoint interval, while it is a
     /// running training job that checkpoints (what its allocations' last checkpoint follows).
-    checkpoints: Vec<Option<(i64, i64)>>,
+    checkpoints: Vec<Option<Checkpoints>>,
     /// The hour of day the workloads' wanted replicas were last set for.
     synced_hour: Option<usize>,
     events: BinaryHeap<Reverse<(i64, u64, Event)>>,
@@ -525,12 +525,12 @@ impl<'a> Run<'a> {
                 if j.spec.kind == WorkloadKind::Training {
                     self.snapshot.workloads[slot].expected_work = Some(j.remaining);
                 }
-                self.checkpoints[slot] = checkpointing(j);
+                self.checkpoints[slot] = checkpointing(j).map(Checkpoints::new);
             }
         }
         let now = self.now;
         for a in &mut self.snapshot.allocations {
-            a.last_checkpoint = self.checkpoints[a.workload.ix()].and_then(|c| last_checkpoint_at(c, now)).map(Seconds);
+            a.last_checkpoint = self.checkpoints[a.workload.ix()].as_mut().and_then(|c| c.last_at(now)).map(Seconds);
         }
     }
 
@@ -838,6 +838,32 @@ fn last_checkpoint(j: &Job, t: i64) -> Option<i64> {
 fn checkpointing(j: &Job) -> Option<(i64, i64)> {
     let cp = j.spec.checkpoint?;
     (j.status == Status::Running && cp.interval > 0).then_some((j.run_start, cp.interval))
+}
+
+/// A run's checkpoints, with the last as of the latest time asked: every cycle asks for every
+/// allocation's, and the answer changes once an interval.
+#[derive(Clone, Copy)]
+struct Checkpoints {
+    run: (i64, i64),
+    last: Option<i64>,
+    /// When `last` next changes.
+    next: i64,
+}
+
+impl Checkpoints {
+    fn new(run: (i64, i64)) -> Self {
+        Checkpoints { run, last: None, next: i64::MIN }
+    }
+
+    /// The last checkpoint at `t`, which is never before a time asked for earlier.
+    fn last_at(&mut self, t: i64) -> Option<i64> {
+        if t >= self.next {
+            let (start, interval) = self.run;
+            self.last = last_checkpoint_at(self.run, t);
+            self.next = self.last.unwrap_or(start) + interval;
+        }
+        self.last
+    }
 }
 
 /// The last checkpoint at `t` of a run that started at `start` and checkpoints every `interval`.
