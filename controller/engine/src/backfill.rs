@@ -9,8 +9,10 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::capacity::Capacity;
 use crate::cycle::Cycle;
-use crate::holdings::Held;
+use crate::fleet_index::FleetIndex;
+use crate::holdings::{Held, Initial};
 use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
+use crate::running::{Running, models_of};
 use crate::schedule::{Attempt, first_placement};
 use crate::snapshot::Snapshot;
 
@@ -25,7 +27,7 @@ pub(crate) fn expected_end(cx: &Cycle, v: WorkloadId) -> Option<Seconds> {
 }
 
 /// When a workload holding `held` is expected to finish, if its work is known.
-fn expected_end_of(s: &Snapshot, v: WorkloadId, held: &[Held]) -> Option<Seconds> {
+pub(crate) fn expected_end_of(s: &Snapshot, v: WorkloadId, held: &[Held]) -> Option<Seconds> {
     let vl = &s.workloads[v.ix()];
     let work = vl.expected_work?;
     let first = held.first()?;
@@ -41,10 +43,12 @@ fn expected_end_of(s: &Snapshot, v: WorkloadId, held: &[Held]) -> Option<Seconds
 /// with the model's partitions it runs in, made on first use: a cycle may look for the start of
 /// a dozen blocked gangs, each over the same running work. (Only for models of at most 64
 /// partitions, one bit each in the order of [`Capacity::by_model`](crate::capacity::Capacity).)
+/// A caller that keeps it between cycles ([`crate::CycleCache`]) changes the lists made so far
+/// workload by workload.
 pub(crate) struct Endings(Vec<OnceCell<Vec<Ending>>>);
 
 /// A workload running when the cycle began, and when it is expected to end.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Ending {
     end: Seconds,
     workload: WorkloadId,
@@ -59,31 +63,73 @@ impl Endings {
 
     /// The work running on `m` when the cycle began with a known end, or `None` when the model
     /// has too many partitions to say where as bits.
-    fn of<'a>(&'a self, cx: &Cycle, m: ModelId) -> Option<&'a [Ending]> {
-        let parts = cx.cap.by_model(m);
-        if parts.len() > 64 {
+    fn of<'e>(&'e self, cx: &Cycle, m: ModelId) -> Option<&'e [Ending]> {
+        if cx.fleet.by_model[m.ix()].len() > 64 {
             return None;
         }
-        let list = self.0[m.ix()].get_or_init(|| {
-            let mut list: Vec<Ending> = Vec::new();
-            for &v in cx.running().holders(m) {
-                let held = cx.held.initial(v);
-                let Some(end) = expected_end_of(cx.s, v, held) else { continue };
-                let partitions = held
-                    .iter()
-                    .filter(|h| h.model == m)
-                    .filter_map(|h| cx.cap.partition_of(h.node))
-                    .filter_map(|p| parts.iter().position(|&q| q == p))
-                    .fold(0, |bits, i| bits | 1 << i);
+        Some(self.0[m.ix()].get_or_init(|| list(cx.s, cx.fleet, cx.running(), cx.initial, m)))
+    }
+
+    /// Files a workload that holds `held` and is expected to end at `end` in the lists made so
+    /// far (the others will find it when they are made).
+    pub fn add(&mut self, fleet: &FleetIndex, w: WorkloadId, end: Seconds, held: &[Held]) {
+        for m in models_of(held) {
+            if let Some(list) = self.0[m.ix()].get_mut() {
+                let partitions = partitions_of(fleet, m, held);
                 if partitions != 0 {
-                    list.push(Ending { end, workload: v, partitions });
+                    let at = list.partition_point(|e| (e.end, e.workload) < (end, w));
+                    list.insert(at, Ending { end, workload: w, partitions });
                 }
             }
-            list.sort_unstable_by_key(|e| (e.end, e.workload));
-            list
-        });
-        Some(list)
+        }
     }
+
+    /// Takes out a workload filed by [`Endings::add`] with the same `end` and `held`.
+    pub fn remove(&mut self, w: WorkloadId, end: Seconds, held: &[Held]) {
+        for m in models_of(held) {
+            if let Some(list) = self.0[m.ix()].get_mut()
+                && let Ok(at) = list.binary_search_by_key(&(end, w), |e| (e.end, e.workload))
+            {
+                list.remove(at);
+            }
+        }
+    }
+
+    /// Checks every list made so far against one made afresh (debug builds).
+    pub fn check(&self, s: &Snapshot, fleet: &FleetIndex, running: &Running, initial: &Initial) {
+        for (m, cell) in self.0.iter().enumerate() {
+            if let Some(kept) = cell.get() {
+                let m = ModelId(m as u32);
+                debug_assert!(*kept == list(s, fleet, running, initial, m), "kept endings of model {m:?} went stale");
+            }
+        }
+    }
+}
+
+/// [`Endings::of`] made afresh.
+fn list(s: &Snapshot, fleet: &FleetIndex, running: &Running, initial: &Initial, m: ModelId) -> Vec<Ending> {
+    let mut list: Vec<Ending> = Vec::new();
+    for &v in running.holders(m) {
+        let held = initial.of(v);
+        let Some(end) = expected_end_of(s, v, held) else { continue };
+        let partitions = partitions_of(fleet, m, held);
+        if partitions != 0 {
+            list.push(Ending { end, workload: v, partitions });
+        }
+    }
+    list.sort_unstable_by_key(|e| (e.end, e.workload));
+    list
+}
+
+/// The partitions of model `m` that replicas of it in `held` run in, as bits in the order of
+/// the model's partitions.
+fn partitions_of(fleet: &FleetIndex, m: ModelId, held: &[Held]) -> u64 {
+    let parts = &fleet.by_model[m.ix()];
+    held.iter()
+        .filter(|h| h.model == m)
+        .filter_map(|h| fleet.partition_of(h.node))
+        .filter_map(|p| parts.iter().position(|&q| q == p))
+        .fold(0, |bits, i| bits | 1 << i)
 }
 
 /// Reserves capacity for `w`'s gang on its cheapest blocked model, if running work will free it.

@@ -8,24 +8,37 @@ use crate::backfill::Endings;
 use crate::capacity::Capacity;
 use crate::fairshare::FairShare;
 use crate::fleet_index::FleetIndex;
-use crate::holdings::{Held, Holdings, Running};
+use crate::holdings::{Held, Holdings, Initial};
 use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
 use crate::mask::devices_of;
 use crate::place::Placement;
 use crate::plan::{Bind, Plan};
 use crate::policy::Policy;
 use crate::quota::Usage;
+use crate::running::Running;
 use crate::snapshot::Snapshot;
+
+/// What a cycle starts from besides the snapshot: what each workload held when it began, and the
+/// indexes of that work kept from earlier cycles, if any.
+pub(crate) struct Start<'a> {
+    pub initial: &'a Initial,
+    /// The preemption candidates; made on first use when not kept.
+    pub running: Option<&'a Running>,
+    pub endings: &'a Endings,
+}
 
 pub(crate) struct Cycle<'a> {
     pub s: &'a Snapshot,
+    pub fleet: &'a FleetIndex,
     pub policy: &'a Policy,
     pub now: Seconds,
     pub cap: Capacity<'a>,
     pub usage: Usage,
     pub fair: FairShare<'a>,
+    /// What each workload held when the cycle began.
+    pub initial: &'a Initial,
     /// What each workload holds (running allocations plus this cycle's binds).
-    pub held: Holdings,
+    pub held: Holdings<'a>,
     /// Workloads that wanted more replicas than they held when the cycle began, ascending.
     pub waiting: Vec<WorkloadId>,
     /// Workloads preempted this cycle.
@@ -43,16 +56,17 @@ pub(crate) struct Cycle<'a> {
     pub reservations: usize,
     /// Per workload: when its reservation expects it to start.
     pub gang_reservation: Vec<Option<Seconds>>,
-    /// The preemption candidates, indexed on first use (see [`Cycle::running`]).
+    /// The preemption candidates, when kept from earlier cycles; else made on first use.
+    kept_running: Option<&'a Running>,
     running: OnceCell<Running>,
-    /// When running work ends, per model, for backfill; made on first use.
-    pub endings: Endings,
+    /// When running work ends, per model, for backfill; each made on first use.
+    pub endings: &'a Endings,
     pub plan: Plan,
 }
 
 impl<'a> Cycle<'a> {
-    pub fn new(s: &'a Snapshot, fleet: &'a FleetIndex, policy: &'a Policy, now: Seconds) -> Self {
-        let held = Holdings::new(s);
+    pub fn new(s: &'a Snapshot, fleet: &'a FleetIndex, policy: &'a Policy, now: Seconds, start: Start<'a>) -> Self {
+        let held = Holdings::new(start.initial, s.workloads.len());
         let waiting: Vec<WorkloadId> = s
             .workload_ids()
             .filter(|&w| {
@@ -64,9 +78,11 @@ impl<'a> Cycle<'a> {
         let fair = FairShare::new(s, fleet, &waiting, policy.admission);
         Cycle {
             s,
+            fleet,
             policy,
             now,
-            cap: Capacity::new(s, fleet, held.all_initial()),
+            cap: Capacity::new(s, fleet, start.initial.all()),
+            initial: start.initial,
             usage,
             fair,
             held,
@@ -78,15 +94,19 @@ impl<'a> Cycle<'a> {
             reserved_nodes: Vec::new(),
             reservations: 0,
             gang_reservation: vec![None; s.workloads.len()],
+            kept_running: start.running,
             running: OnceCell::new(),
-            endings: Endings::new(s.catalogue.models.len()),
+            endings: start.endings,
             plan: Plan::default(),
         }
     }
 
     /// The workloads running when the cycle began, by model (the preemption candidates).
     pub fn running(&self) -> &Running {
-        self.running.get_or_init(|| Running::new(self.s, &self.held))
+        match self.kept_running {
+            Some(running) => running,
+            None => self.running.get_or_init(|| Running::new(self.s, self.initial)),
+        }
     }
 
     /// Replicas a workload holds now.

@@ -1,14 +1,14 @@
 //! What each workload holds during a cycle, and what ran when the cycle began.
 //!
-//! Both are built once a cycle from the snapshot's allocations, which run to thousands, so they
-//! are flat: every allocation is copied once into one vector grouped by workload, and only a
-//! workload whose holdings change during the cycle (it is bound, or released as a possible victim)
-//! gets a list of its own.
+//! What ran is built once a cycle from the snapshot's allocations, which run to thousands, so it
+//! is flat: every allocation is copied once into one vector grouped by workload ([`Initial`]).
+//! During the cycle only a workload whose holdings change (it is bound, or released as a possible
+//! victim) gets a list of its own ([`Holdings`]).
 
 use std::ops::Index;
 
 use crate::allocation::UsageClass;
-use crate::ids::{ModelId, NodeId, Seconds, TenantId, WorkloadId};
+use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
 use crate::snapshot::Snapshot;
 
 /// A replica's devices as the cycle tracks them.
@@ -23,23 +23,23 @@ pub(crate) struct Held {
     pub last_checkpoint: Option<Seconds>,
 }
 
-/// What each workload holds: running allocations plus this cycle's binds, less what was released.
-/// Indexed by workload: `holdings[w]` is `w`'s replicas, in the order they were recorded.
-pub(crate) struct Holdings {
-    /// The snapshot's allocations, grouped by workload (ascending), each workload's in snapshot
-    /// order: workload `w`'s are `initial[start[w]..start[w + 1]]`.
-    initial: Vec<Held>,
-    start: Vec<u32>,
-    /// Per workload: [`UNCHANGED`], or where its list is in `changed` once its holdings changed.
-    slot: Vec<u32>,
-    changed: Vec<Vec<Held>>,
-    /// The workload of each list in `changed`.
-    owners: Vec<WorkloadId>,
+impl Held {
+    /// Whether two replicas are the same run of the same devices (the last checkpoint aside).
+    pub fn same_run(&self, other: &Held) -> bool {
+        (self.replica, self.node, self.mask, self.model, self.usage, self.started)
+            == (other.replica, other.node, other.mask, other.model, other.usage, other.started)
+    }
 }
 
-const UNCHANGED: u32 = u32::MAX;
+/// What each workload held when the cycle began: the snapshot's allocations, grouped by workload
+/// (ascending), each workload's in snapshot order.
+pub(crate) struct Initial {
+    /// Workload `w`'s replicas are `held[start[w]..start[w + 1]]`.
+    held: Vec<Held>,
+    start: Vec<u32>,
+}
 
-impl Holdings {
+impl Initial {
     pub fn new(s: &Snapshot) -> Self {
         let workloads = s.workloads.len();
         let mut start = vec![0u32; workloads + 1];
@@ -56,7 +56,7 @@ impl Holdings {
             order[next[a.workload.ix()] as usize] = i as u32;
             next[a.workload.ix()] += 1;
         }
-        let initial = order
+        let held = order
             .into_iter()
             .map(|i| {
                 let a = &s.allocations[i as usize];
@@ -71,17 +71,50 @@ impl Holdings {
                 }
             })
             .collect();
-        Holdings { initial, start, slot: vec![UNCHANGED; workloads], changed: Vec::new(), owners: Vec::new() }
+        Initial { held, start }
+    }
+
+    /// Workloads it covers: ids `0..workloads()`.
+    pub fn workloads(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// What a workload held; nothing for one it does not cover.
+    pub fn of(&self, w: WorkloadId) -> &[Held] {
+        match (self.start.get(w.ix()), self.start.get(w.ix() + 1)) {
+            (Some(&a), Some(&b)) => &self.held[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Every replica held.
+    pub fn all(&self) -> &[Held] {
+        &self.held
+    }
+}
+
+/// What each workload holds: running allocations plus this cycle's binds, less what was released.
+/// Indexed by workload: `holdings[w]` is `w`'s replicas, in the order they were recorded.
+pub(crate) struct Holdings<'a> {
+    initial: &'a Initial,
+    /// Per workload: [`UNCHANGED`], or where its list is in `changed` once its holdings changed.
+    slot: Vec<u32>,
+    changed: Vec<Vec<Held>>,
+    /// The workload of each list in `changed`.
+    owners: Vec<WorkloadId>,
+}
+
+const UNCHANGED: u32 = u32::MAX;
+
+impl<'a> Holdings<'a> {
+    /// Holdings of `workloads` workloads that held `initial` when the cycle began.
+    pub fn new(initial: &'a Initial, workloads: usize) -> Self {
+        Holdings { initial, slot: vec![UNCHANGED; workloads], changed: Vec::new(), owners: Vec::new() }
     }
 
     /// What a workload held when the cycle began.
-    pub fn initial(&self, w: WorkloadId) -> &[Held] {
-        &self.initial[self.start[w.ix()] as usize..self.start[w.ix() + 1] as usize]
-    }
-
-    /// Every replica held when the cycle began.
-    pub fn all_initial(&self) -> &[Held] {
-        &self.initial
+    pub fn initial(&self, w: WorkloadId) -> &'a [Held] {
+        self.initial.of(w)
     }
 
     /// Workloads whose holdings changed this cycle (bound, or released and perhaps restored);
@@ -117,7 +150,7 @@ impl Holdings {
     }
 }
 
-impl Index<WorkloadId> for Holdings {
+impl Index<WorkloadId> for Holdings<'_> {
     type Output = [Held];
 
     fn index(&self, w: WorkloadId) -> &[Held] {
@@ -125,99 +158,5 @@ impl Index<WorkloadId> for Holdings {
             UNCHANGED => self.initial(w),
             slot => &self.changed[slot as usize],
         }
-    }
-}
-
-/// The workloads running when the cycle began — the preemption candidates — by model. Made from
-/// the snapshot's allocations alone, so it is the same whenever it is made: a cycle makes it on
-/// first use, as most cycles never look for a victim.
-pub(crate) struct Running {
-    /// Per model: the workloads running on it, ascending.
-    holders: Lists<WorkloadId>,
-    /// Per model: those of them holding borrowed devices (on any model), ascending.
-    borrowers: Lists<WorkloadId>,
-    /// Per (model, tenant), keyed `model × tenants + tenant`: the tenant's holders with their
-    /// priorities, ascending by id.
-    by_tenant: Lists<(i32, WorkloadId)>,
-    tenants: usize,
-}
-
-impl Running {
-    pub fn new(s: &Snapshot, holdings: &Holdings) -> Self {
-        let (models, tenants) = (s.catalogue.models.len(), s.tenants.len());
-        // (model, workload, tenant, priority) for each model a workload runs on, in workload order.
-        let mut held: Vec<(usize, WorkloadId, usize, i32)> = Vec::new();
-        let mut borrowing = Vec::new();
-        for (w, wl) in s.workload_ids().zip(&s.workloads) {
-            let replicas = holdings.initial(w);
-            if replicas.is_empty() {
-                continue;
-            }
-            let first = held.len();
-            for h in replicas {
-                if !held[first..].iter().any(|&(m, ..)| m == h.model.ix()) {
-                    held.push((h.model.ix(), w, wl.tenant.ix(), wl.priority));
-                }
-            }
-            if replicas.iter().any(|h| h.usage == UsageClass::Borrowed) {
-                borrowing.extend(held[first..].iter().map(|&(m, w, ..)| (m, w)));
-            }
-        }
-        Running {
-            holders: Lists::new(models, held.iter().map(|&(m, w, ..)| (m, w))),
-            borrowers: Lists::new(models, borrowing.iter().copied()),
-            by_tenant: Lists::new(models * tenants, held.iter().map(|&(m, w, t, p)| (m * tenants + t, (p, w)))),
-            tenants,
-        }
-    }
-
-    /// Workloads running on a model, ascending.
-    pub fn holders(&self, m: ModelId) -> &[WorkloadId] {
-        self.holders.get(m.ix())
-    }
-
-    /// Workloads running on a model that hold borrowed devices, ascending.
-    pub fn borrowers(&self, m: ModelId) -> &[WorkloadId] {
-        self.borrowers.get(m.ix())
-    }
-
-    /// A tenant's workloads running on a model with their priorities, ascending by id.
-    pub fn of_tenant(&self, m: ModelId, t: TenantId) -> &[(i32, WorkloadId)] {
-        self.by_tenant.get(m.ix() * self.tenants + t.ix())
-    }
-}
-
-/// Lists keyed by a dense index, stored end to end.
-struct Lists<T> {
-    items: Vec<T>,
-    /// List `k` is `items[start[k]..start[k + 1]]`.
-    start: Vec<u32>,
-}
-
-impl<T: Copy> Lists<T> {
-    /// From (key, item) pairs, every key below `keys`; each list keeps the pairs' order.
-    fn new(keys: usize, pairs: impl Iterator<Item = (usize, T)> + Clone) -> Self {
-        let mut start = vec![0u32; keys + 1];
-        for (k, _) in pairs.clone() {
-            start[k + 1] += 1;
-        }
-        for k in 0..keys {
-            start[k + 1] += start[k];
-        }
-        let mut next = start.clone();
-        // Every slot is written below; the first item only fills them until then.
-        let mut items = match pairs.clone().next() {
-            Some((_, first)) => vec![first; start[keys] as usize],
-            None => Vec::new(),
-        };
-        for (k, w) in pairs {
-            items[next[k] as usize] = w;
-            next[k] += 1;
-        }
-        Lists { items, start }
-    }
-
-    fn get(&self, key: usize) -> &[T] {
-        &self.items[self.start[key] as usize..self.start[key + 1] as usize]
     }
 }

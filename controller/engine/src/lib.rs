@@ -5,8 +5,9 @@
 //! and the simulator run exactly this code. Conversions from the `tidepool-crds` types live with
 //! them, not here.
 //!
-//! A caller that schedules the same nodes cycle after cycle (the simulator) makes a [`FleetIndex`]
-//! of them once and calls [`schedule_on`]; the plan is the one [`schedule`] gives.
+//! A caller that schedules the same nodes cycle after cycle (the simulator) makes a
+//! [`CycleCache`] of them once and calls [`schedule_on`]: the cache keeps the fleet's index and
+//! the indexes of running work between cycles; the plan is the one [`schedule`] gives.
 //!
 //! One cycle, in order:
 //! 1. **Admission** (`fairshare`): tenants by hierarchical weighted dominant share over
@@ -27,6 +28,7 @@ mod backfill;
 mod capacity;
 mod catalogue;
 mod cycle;
+mod cycle_cache;
 mod fairshare;
 mod fleet_index;
 mod holdings;
@@ -38,6 +40,7 @@ mod policy;
 mod preempt;
 mod quota;
 mod reasons;
+mod running;
 mod schedule;
 mod select;
 mod snapshot;
@@ -48,6 +51,7 @@ mod workload;
 
 pub use allocation::{Allocation, Lent, UsageClass};
 pub use catalogue::{Catalogue, Model, WorkloadClass};
+pub use cycle_cache::CycleCache;
 pub use fleet_index::FleetIndex;
 pub use ids::{ClusterId, FamilyId, GroupId, ModelId, NodeId, Seconds, TenantId, WorkloadId};
 pub use plan::{Alternative, Bind, Pending, PendingCause, Plan, Preemption, Selection, VictimReason};

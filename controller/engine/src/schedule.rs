@@ -3,9 +3,12 @@
 
 use crate::allocation::UsageClass;
 use crate::backfill;
+use crate::backfill::Endings;
 use crate::capacity::PartitionId;
-use crate::cycle::Cycle;
+use crate::cycle::{Cycle, Start};
+use crate::cycle_cache::CycleCache;
 use crate::fleet_index::FleetIndex;
+use crate::holdings::Initial;
 use crate::ids::{NodeId, Seconds, WorkloadId};
 use crate::place::{Placement, place};
 use crate::plan::{Alternative, Pending, PendingCause, Plan, Selection};
@@ -22,19 +25,34 @@ use crate::workload::WorkloadKind;
 /// and why the rest wait. Deterministic: the same snapshot, policy and `now` give the same plan.
 /// The snapshot must pass [`Snapshot::check`].
 pub fn schedule(snapshot: &Snapshot, policy: &Policy, now: Seconds) -> Plan {
-    run(snapshot, &FleetIndex::new(snapshot), policy, now)
+    schedule_fresh(snapshot, &FleetIndex::new(snapshot), policy, now)
 }
 
-/// [`schedule`] on an index of the snapshot's fleet made beforehand, for a caller that schedules
-/// the same nodes cycle after cycle: `fleet` must be [`FleetIndex::new`] of a snapshot with the
-/// same catalogue, groups and nodes (checked in debug builds). The plan is the same.
-pub fn schedule_on(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now: Seconds) -> Plan {
-    debug_assert!(*fleet == FleetIndex::new(snapshot), "the fleet index is not this snapshot's");
-    run(snapshot, fleet, policy, now)
+/// A cycle that makes every index of running work it needs.
+fn schedule_fresh(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now: Seconds) -> Plan {
+    let initial = Initial::new(snapshot);
+    let endings = Endings::new(snapshot.catalogue.models.len());
+    let start = Start { initial: &initial, running: None, endings: &endings };
+    run(snapshot, fleet, policy, now, start)
 }
 
-fn run(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now: Seconds) -> Plan {
-    let mut cx = Cycle::new(snapshot, fleet, policy, now);
+/// [`schedule`] for a caller that schedules the same nodes cycle after cycle, with what it keeps
+/// between cycles: `cache` must be [`CycleCache::new`] of a snapshot with the same catalogue,
+/// groups and nodes (checked in debug builds). The plan is the same.
+pub fn schedule_on(snapshot: &Snapshot, cache: &mut CycleCache, policy: &Policy, now: Seconds) -> Plan {
+    debug_assert!(cache.fleet == FleetIndex::new(snapshot), "the cache is not for this snapshot's fleet");
+    // Only preemption and backfill read the running-work indexes: without them, keeping them
+    // would cost every cycle what they save.
+    if !policy.preemption && !policy.backfill {
+        return schedule_fresh(snapshot, &cache.fleet, policy, now);
+    }
+    let (fleet, kept) = cache.advance(snapshot);
+    let start = Start { initial: &kept.initial, running: Some(&kept.running), endings: &kept.endings };
+    run(snapshot, fleet, policy, now, start)
+}
+
+fn run(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now: Seconds, start: Start) -> Plan {
+    let mut cx = Cycle::new(snapshot, fleet, policy, now, start);
     while let Some(w) = cx.fair.next(snapshot, &cx.usage) {
         if cx.preempted[w.ix()] {
             continue;

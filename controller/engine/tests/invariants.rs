@@ -1416,9 +1416,51 @@ proptest! {
         prop_assert_eq!(&plan, &schedule(&s, &policy, Seconds(NOW)));
         let copy = s.clone();
         prop_assert_eq!(&plan, &schedule(&copy, &policy.clone(), Seconds(NOW)));
-        // An index of the fleet made before any work existed serves a later snapshot of it.
+        // A cache made before any work existed serves a later snapshot of the fleet.
         let fleet_only = Snapshot { workloads: Vec::new(), allocations: Vec::new(), lent: Vec::new(), ..s.clone() };
-        prop_assert_eq!(&plan, &schedule_on(&s, &FleetIndex::new(&fleet_only), &policy, Seconds(NOW)));
+        prop_assert_eq!(&plan, &schedule_on(&s, &mut CycleCache::new(&fleet_only), &policy, Seconds(NOW)));
+    }
+
+    /// A cycle cache kept over cycles in which work starts, is preempted, finishes and changes
+    /// priority and expected work plans every cycle as a fresh schedule does.
+    #[test]
+    fn a_kept_cycle_cache_plans_as_a_fresh_schedule(
+        (Cloud(s), policy) in inputs(),
+        edits in prop::collection::vec((any::<u8>(), any::<u8>(), -300i32..300), 4),
+    ) {
+        let mut s = s;
+        let mut cache = CycleCache::new(&s);
+        for (cycle, &(finish, change, priority)) in edits.iter().enumerate() {
+            let now = Seconds(NOW + 600 * cycle as i64);
+            let plan = schedule(&s, &policy, now);
+            prop_assert_eq!(&plan, &schedule_on(&s, &mut cache, &policy, now), "cycle {}", cycle);
+            // The plan happens: its victims stop and its binds run.
+            let victims: BTreeSet<WorkloadId> = plan.preemptions.iter().map(|p| p.victim).collect();
+            s.allocations.retain(|a| !victims.contains(&a.workload));
+            s.allocations.extend(plan.binds.iter().map(|b| Allocation {
+                workload: b.workload,
+                replica: b.replica,
+                node: b.node,
+                devices: mask::mask_of(&b.devices),
+                model: b.model,
+                usage: b.usage,
+                started: now,
+                last_checkpoint: None,
+            }));
+            // One running workload finishes; another is given a new priority and expected work.
+            let running: Vec<WorkloadId> = s.allocations.iter().map(|a| a.workload).collect::<BTreeSet<_>>().into_iter().collect();
+            if let (Some(&done), Some(&other)) = (running.get(usize::from(finish) % running.len().max(1)), running.get(usize::from(change) % running.len().max(1))) {
+                s.allocations.retain(|a| a.workload != done);
+                let w = &mut s.workloads[done.ix()];
+                (w.replicas_min, w.replicas_wanted) = (0, 0);
+                if other != done {
+                    let w = &mut s.workloads[other.ix()];
+                    w.priority = priority;
+                    w.expected_work = w.expected_work.map(|work| work / 2.0);
+                }
+            }
+            prop_assert_eq!(s.check(), Ok(()));
+        }
     }
 
     /// Withdrawn workloads, wherever they sit, change no decision: the plan is the same once ids

@@ -31,7 +31,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use tidepool_engine::mask::mask_of;
 use tidepool_engine::{
-    Accept, Allocation, FleetIndex, ModelId, NodeId, PendingCause, Plan, Policy, Seconds, Snapshot, Target, UsageClass,
+    Accept, Allocation, CycleCache, ModelId, NodeId, PendingCause, Plan, Policy, Seconds, Snapshot, Target, UsageClass,
     Workload, WorkloadId, WorkloadKind, schedule_on,
 };
 
@@ -99,8 +99,9 @@ struct Job {
 pub struct Run<'a> {
     fleet: &'a Fleet,
     snapshot: Snapshot,
-    /// The engine's index of the snapshot's nodes, which do not change during a run.
-    fleet_index: FleetIndex,
+    /// What the engine keeps between cycles: the index of the snapshot's nodes, which do not
+    /// change during a run, and of the work running.
+    cache: CycleCache,
     /// Devices of each model in the fleet.
     devices_per_model: Vec<u32>,
     policy: Policy,
@@ -149,11 +150,11 @@ impl<'a> Run<'a> {
     /// A run of `policy` on `snapshot` (the fleet as the policy arranges it).
     pub fn new(fleet: &'a Fleet, snapshot: Snapshot, policy: Policy, cycle_seconds: i64) -> Self {
         let models = snapshot.catalogue.models.len();
-        let fleet_index = FleetIndex::new(&snapshot);
-        let occupancy = Occupancy::new(&snapshot, &fleet_index);
+        let cache = CycleCache::new(&snapshot);
+        let occupancy = Occupancy::new(&snapshot, cache.fleet());
         Run {
             fleet,
-            fleet_index,
+            cache,
             devices_per_model: fleet.devices_per_model(),
             snapshot,
             policy,
@@ -436,7 +437,7 @@ impl<'a> Run<'a> {
     fn cycle(&mut self) {
         let woken = self.parking.begin_cycle(&self.snapshot, &self.occupancy, &self.policy);
         self.sync_snapshot(woken);
-        let plan = schedule_on(&self.snapshot, &self.fleet_index, &self.policy, Seconds(self.now));
+        let plan = schedule_on(&self.snapshot, &mut self.cache, &self.policy, Seconds(self.now));
         let slots = std::mem::take(&mut self.slots);
         self.apply(&plan, &slots);
         self.park(&plan, &slots);

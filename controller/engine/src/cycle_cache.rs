@@ -1,0 +1,155 @@
+//! What a caller that schedules the same fleet cycle after cycle (the simulator) keeps from one
+//! cycle to the next: the fleet's index, and the indexes of the work running when the last cycle
+//! began (the preemption candidates by model and tenant, and when running work is expected to
+//! end). Each cycle it finds the workloads whose allocations, tenant, priority, class or expected
+//! work are not what they were, and changes the indexes for those alone, so the plan is the one
+//! [`crate::schedule`] gives. The one thing it takes on trust, as looking would cost what it
+//! saves: a workload's accepted models stay as they were while it holds allocations (debug
+//! builds check the kept indexes against ones made afresh every cycle).
+
+use crate::backfill::{Endings, expected_end_of};
+use crate::catalogue::WorkloadClass;
+use crate::fleet_index::FleetIndex;
+use crate::holdings::{Held, Initial};
+use crate::ids::{Seconds, WorkloadId};
+use crate::running::{Holder, Running};
+use crate::snapshot::Snapshot;
+
+/// The fleet's index and the running-work indexes of the last cycle, for [`crate::schedule_on`].
+pub struct CycleCache {
+    pub(crate) fleet: FleetIndex,
+    kept: Option<Kept>,
+}
+
+/// The running-work indexes as of the last cycle's snapshot.
+pub(crate) struct Kept {
+    pub initial: Initial,
+    /// Per workload that held something: how the indexes filed it.
+    filed: Vec<Option<Filed>>,
+    pub running: Running,
+    pub endings: Endings,
+    models: usize,
+    tenants: usize,
+}
+
+/// How the indexes filed a running workload: what they read of it besides its allocations and
+/// accepted models, and when it was expected to end.
+#[derive(Clone, Copy, Debug)]
+struct Filed {
+    read: Read,
+    end: Option<Seconds>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Read {
+    holder: Holder,
+    class: WorkloadClass,
+    /// Bits of the expected work.
+    work: Option<u64>,
+}
+
+impl Read {
+    fn of(s: &Snapshot, w: WorkloadId) -> Self {
+        let wl = &s.workloads[w.ix()];
+        Read { holder: Holder::of(s, w), class: wl.class, work: wl.expected_work.map(f64::to_bits) }
+    }
+}
+
+impl Filed {
+    fn of(s: &Snapshot, w: WorkloadId, held: &[Held]) -> Self {
+        Filed { read: Read::of(s, w), end: expected_end_of(s, w, held) }
+    }
+}
+
+impl CycleCache {
+    /// A cache for snapshots with the catalogue, groups and nodes of `s`; it holds no running
+    /// work until its first cycle.
+    pub fn new(s: &Snapshot) -> Self {
+        CycleCache { fleet: FleetIndex::new(s), kept: None }
+    }
+
+    /// The fleet's index.
+    pub fn fleet(&self) -> &FleetIndex {
+        &self.fleet
+    }
+
+    /// Brings the indexes up to `s`, which must have the catalogue, groups and nodes the cache
+    /// was made for.
+    pub(crate) fn advance(&mut self, s: &Snapshot) -> (&FleetIndex, &Kept) {
+        let initial = Initial::new(s);
+        let kept = match self.kept.take() {
+            Some(k) if (k.models, k.tenants) == (s.catalogue.models.len(), s.tenants.len()) => {
+                k.update(s, &self.fleet, initial)
+            }
+            _ => Kept::new(s, initial),
+        };
+        if cfg!(debug_assertions) {
+            debug_assert!(kept.running == Running::new(s, &kept.initial), "the kept running index went stale");
+            kept.endings.check(s, &self.fleet, &kept.running, &kept.initial);
+        }
+        (&self.fleet, self.kept.insert(kept))
+    }
+}
+
+impl Kept {
+    fn new(s: &Snapshot, initial: Initial) -> Self {
+        let filed = s
+            .workload_ids()
+            .map(|w| Some(initial.of(w)).filter(|h| !h.is_empty()).map(|held| Filed::of(s, w, held)))
+            .collect();
+        Kept {
+            running: Running::new(s, &initial),
+            endings: Endings::new(s.catalogue.models.len()),
+            filed,
+            initial,
+            models: s.catalogue.models.len(),
+            tenants: s.tenants.len(),
+        }
+    }
+
+    /// The indexes for `s`, whose allocations are `initial`, changed workload by workload from
+    /// these; made afresh when most workloads changed (as when the caller renumbers them).
+    fn update(mut self, s: &Snapshot, fleet: &FleetIndex, initial: Initial) -> Self {
+        let workloads = s.workloads.len();
+        let ids = (0..workloads.max(self.initial.workloads()) as u32).map(WorkloadId);
+        let (mut changed, mut running) = (Vec::new(), 0);
+        for w in ids {
+            let (old, new) = (self.initial.of(w), initial.of(w));
+            if old.is_empty() && new.is_empty() {
+                continue;
+            }
+            running += usize::from(!new.is_empty());
+            let same = old.len() == new.len()
+                && old.iter().zip(new).all(|(a, b)| a.same_run(b))
+                && self.filed[w.ix()].is_some_and(|f| f.read == Read::of(s, w));
+            if !same {
+                changed.push(w);
+            }
+        }
+        if changed.len() > 64 && changed.len() * 4 > running {
+            return Kept::new(s, initial);
+        }
+        self.filed.resize(workloads.max(self.filed.len()), None);
+        for w in changed {
+            let old = self.initial.of(w);
+            if let Some(filed) = self.filed[w.ix()].take() {
+                self.running.remove(w, filed.read.holder, old);
+                if let Some(end) = filed.end {
+                    self.endings.remove(w, end, old);
+                }
+            }
+            let new = initial.of(w);
+            if !new.is_empty() {
+                let filed = Filed::of(s, w, new);
+                self.running.add(w, filed.read.holder, new);
+                if let Some(end) = filed.end {
+                    self.endings.add(fleet, w, end, new);
+                }
+                self.filed[w.ix()] = Some(filed);
+            }
+        }
+        self.filed.truncate(workloads);
+        self.initial = initial;
+        self
+    }
+}
