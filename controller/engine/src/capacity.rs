@@ -14,7 +14,6 @@
 
 use crate::fleet_index::{FleetIndex, Layout};
 pub(crate) use crate::fleet_index::{PartitionId, PartitionKey};
-use crate::holdings::Held;
 use crate::ids::{ModelId, NodeId, WorkloadId};
 use crate::snapshot::Snapshot;
 
@@ -131,14 +130,12 @@ pub(crate) fn mask_count(mask: u64) -> u32 {
 }
 
 impl<'f> Capacity<'f> {
-    /// Free capacity of a snapshot whose allocations are `held`, on its fleet's index.
-    pub fn new(s: &Snapshot, fleet: &'f FleetIndex, held: &[Held]) -> Self {
+    /// Free capacity of a snapshot whose allocations hold `held` devices per node, on its
+    /// fleet's index.
+    pub fn new(s: &Snapshot, fleet: &'f FleetIndex, held: &[u64]) -> Self {
         let n = s.nodes.len();
-        let mut free = fleet.usable.clone();
+        let mut free: Vec<u64> = fleet.usable.iter().zip(held).map(|(usable, held)| usable & !held).collect();
         let mut lent_free = vec![0u64; n];
-        for h in held {
-            free[h.node.ix()] &= !h.mask;
-        }
         let mut lent_mask = vec![0u64; n];
         for l in &s.lent {
             let bit = 1u64 << l.device;

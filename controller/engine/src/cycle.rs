@@ -8,7 +8,7 @@ use crate::backfill::Endings;
 use crate::capacity::Capacity;
 use crate::fairshare::FairShare;
 use crate::fleet_index::FleetIndex;
-use crate::holdings::{Held, Holdings, Initial};
+use crate::holdings::{Held, Holdings, Initial, Totals};
 use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
 use crate::mask::devices_of;
 use crate::place::Placement;
@@ -22,6 +22,7 @@ use crate::snapshot::Snapshot;
 /// indexes of that work kept from earlier cycles, if any.
 pub(crate) struct Start<'a> {
     pub initial: &'a Initial,
+    pub totals: &'a Totals,
     /// The preemption candidates; made on first use when not kept.
     pub running: Option<&'a Running>,
     pub endings: &'a Endings,
@@ -74,14 +75,14 @@ impl<'a> Cycle<'a> {
                 (held[w].len() as u32) < wl.replicas_min.max(wl.replicas_wanted)
             })
             .collect();
-        let usage = Usage::new(s);
-        let fair = FairShare::new(s, fleet, &waiting, policy.admission);
+        let usage = Usage::new(s, start.totals);
+        let fair = FairShare::new(s, fleet, start.totals, &waiting, policy.admission);
         Cycle {
             s,
             fleet,
             policy,
             now,
-            cap: Capacity::new(s, fleet, start.initial.all()),
+            cap: Capacity::new(s, fleet, &start.totals.nodes),
             initial: start.initial,
             usage,
             fair,

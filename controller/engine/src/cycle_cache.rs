@@ -10,7 +10,7 @@
 use crate::backfill::{Endings, expected_end_of};
 use crate::catalogue::WorkloadClass;
 use crate::fleet_index::FleetIndex;
-use crate::holdings::{Held, Initial};
+use crate::holdings::{Held, Initial, Totals};
 use crate::ids::{Seconds, WorkloadId};
 use crate::running::{Holder, Running};
 use crate::snapshot::Snapshot;
@@ -24,6 +24,7 @@ pub struct CycleCache {
 /// The running-work indexes as of the last cycle's snapshot.
 pub(crate) struct Kept {
     pub initial: Initial,
+    pub totals: Totals,
     /// Per workload that held something: how the indexes filed it.
     filed: Vec<Option<Filed>>,
     pub running: Running,
@@ -85,6 +86,7 @@ impl CycleCache {
         };
         if cfg!(debug_assertions) {
             debug_assert!(kept.running == Running::new(s, &kept.initial), "the kept running index went stale");
+            debug_assert!(kept.totals == Totals::new(s, &kept.initial), "the kept totals went stale");
             kept.endings.check(s, &self.fleet, &kept.running, &kept.initial);
         }
         (&self.fleet, self.kept.insert(kept))
@@ -99,6 +101,7 @@ impl Kept {
             .collect();
         Kept {
             running: Running::new(s, &initial),
+            totals: Totals::new(s, &initial),
             endings: Endings::new(s.catalogue.models.len()),
             filed,
             initial,
@@ -114,7 +117,7 @@ impl Kept {
         let ids = (0..workloads.max(self.initial.workloads()) as u32).map(WorkloadId);
         let (mut changed, mut running) = (Vec::new(), 0);
         for w in ids {
-            let (old, new) = (self.initial.of(w), initial.of(w));
+            let (old, new) = (self.initial.of_any(w), initial.of_any(w));
             if old.is_empty() && new.is_empty() {
                 continue;
             }
@@ -130,18 +133,23 @@ impl Kept {
             return Kept::new(s, initial);
         }
         self.filed.resize(workloads.max(self.filed.len()), None);
-        for w in changed {
-            let old = self.initial.of(w);
+        // Every change's old holdings out before any new ones in: a device may change hands.
+        for &w in &changed {
+            let old = self.initial.of_any(w);
             if let Some(filed) = self.filed[w.ix()].take() {
                 self.running.remove(w, filed.read.holder, old);
+                self.totals.remove(filed.read.holder.tenant, old);
                 if let Some(end) = filed.end {
                     self.endings.remove(w, end, old);
                 }
             }
-            let new = initial.of(w);
+        }
+        for &w in &changed {
+            let new = initial.of_any(w);
             if !new.is_empty() {
                 let filed = Filed::of(s, w, new);
                 self.running.add(w, filed.read.holder, new);
+                self.totals.add(filed.read.holder.tenant, new);
                 if let Some(end) = filed.end {
                     self.endings.add(fleet, w, end, new);
                 }

@@ -7,8 +7,8 @@
 //! workloads go by priority (higher first), then submission time, then snapshot order.
 //! With FIFO admission (a baseline), everyone waits in one queue, oldest first.
 
-use crate::allocation::UsageClass;
 use crate::fleet_index::FleetIndex;
+use crate::holdings::Totals;
 use crate::ids::{ModelId, TenantId, WorkloadId};
 use crate::policy::Admission;
 use crate::quota::Usage;
@@ -34,7 +34,13 @@ pub(crate) struct FairShare<'f> {
 }
 
 impl<'f> FairShare<'f> {
-    pub fn new(s: &Snapshot, fleet: &'f FleetIndex, waiting: &[WorkloadId], admission: Admission) -> Self {
+    pub fn new(
+        s: &Snapshot,
+        fleet: &'f FleetIndex,
+        totals: &Totals,
+        waiting: &[WorkloadId],
+        admission: Admission,
+    ) -> Self {
         let families = s.catalogue.families.len();
         let t = s.tenants.len();
         let mut fs = FairShare {
@@ -54,9 +60,12 @@ impl<'f> FairShare<'f> {
             fs.fifo = Some(all.into_iter());
             return fs;
         }
-        for a in &s.allocations {
-            if a.usage != UsageClass::Tidal {
-                fs.hold(s, s.workloads[a.workload.ix()].tenant, a.model, a.devices.count_ones());
+        // From device counts, tenant by tenant and model by model: the shares do not depend on
+        // the order the snapshot lists allocations in.
+        let models = s.catalogue.models.len();
+        for (i, &n) in totals.devices.iter().enumerate() {
+            if n > 0 {
+                fs.hold(s, TenantId((i / models) as u32), ModelId((i % models) as u32), n);
             }
         }
         // One vector, tenant after tenant, each tenant's part in its order.

@@ -8,7 +8,7 @@
 use std::ops::Index;
 
 use crate::allocation::UsageClass;
-use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
+use crate::ids::{ModelId, NodeId, Seconds, TenantId, WorkloadId};
 use crate::snapshot::Snapshot;
 
 /// A replica's devices as the cycle tracks them.
@@ -79,17 +79,60 @@ impl Initial {
         self.start.len() - 1
     }
 
-    /// What a workload held; nothing for one it does not cover.
+    /// What a workload held.
     pub fn of(&self, w: WorkloadId) -> &[Held] {
-        match (self.start.get(w.ix()), self.start.get(w.ix() + 1)) {
-            (Some(&a), Some(&b)) => &self.held[a as usize..b as usize],
-            _ => &[],
+        &self.held[self.start[w.ix()] as usize..self.start[w.ix() + 1] as usize]
+    }
+
+    /// What a workload held; nothing for one it does not cover.
+    pub fn of_any(&self, w: WorkloadId) -> &[Held] {
+        if w.ix() < self.workloads() { self.of(w) } else { &[] }
+    }
+}
+
+/// What the running work holds in all: non-tidal devices per (tenant, model), the tenant's own
+/// (what quota usage and fair shares start from; tidal devices count for their lender), and held
+/// devices per node (what free capacity starts from).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Totals {
+    models: usize,
+    /// Keyed `tenant × models + model`.
+    pub devices: Vec<u32>,
+    pub nodes: Vec<u64>,
+}
+
+impl Totals {
+    pub fn new(s: &Snapshot, initial: &Initial) -> Self {
+        let models = s.catalogue.models.len();
+        let mut totals = Totals { models, devices: vec![0; s.tenants.len() * models], nodes: vec![0; s.nodes.len()] };
+        for w in s.workload_ids() {
+            let held = initial.of(w);
+            if !held.is_empty() {
+                totals.add(s.workloads[w.ix()].tenant, held);
+            }
+        }
+        totals
+    }
+
+    /// Counts a tenant's replicas in.
+    pub fn add(&mut self, tenant: TenantId, held: &[Held]) {
+        for h in held {
+            if h.usage != UsageClass::Tidal {
+                self.devices[tenant.ix() * self.models + h.model.ix()] += h.mask.count_ones();
+            }
+            self.nodes[h.node.ix()] |= h.mask;
         }
     }
 
-    /// Every replica held.
-    pub fn all(&self) -> &[Held] {
-        &self.held
+    /// Counts out replicas counted in by [`Totals::add`]; no device is held twice, so their
+    /// devices are free again.
+    pub fn remove(&mut self, tenant: TenantId, held: &[Held]) {
+        for h in held {
+            if h.usage != UsageClass::Tidal {
+                self.devices[tenant.ix() * self.models + h.model.ix()] -= h.mask.count_ones();
+            }
+            self.nodes[h.node.ix()] &= !h.mask;
+        }
     }
 }
 

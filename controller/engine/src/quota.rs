@@ -14,6 +14,7 @@
 
 use crate::allocation::UsageClass;
 use crate::capacity::Capacity;
+use crate::holdings::Totals;
 use crate::ids::{FamilyId, ModelId, TenantId};
 use crate::snapshot::Snapshot;
 use crate::tenants::{Quota, QuotaKey};
@@ -40,7 +41,7 @@ pub(crate) enum QuotaBlock {
 }
 
 impl Usage {
-    pub fn new(s: &Snapshot) -> Self {
+    pub fn new(s: &Snapshot, totals: &Totals) -> Self {
         let (models, families) = (s.catalogue.models.len(), s.catalogue.families.len());
         let t = s.tenants.len();
         let mut children = vec![Vec::new(); t];
@@ -61,12 +62,7 @@ impl Usage {
         };
         // Each tenant's own devices, then each subtree's: a parent comes before its children,
         // so going backwards every child is complete before it is added to its parent.
-        for a in &s.allocations {
-            if a.usage != UsageClass::Tidal {
-                let tenant = s.workloads[a.workload.ix()].tenant;
-                usage.by_model[tenant.ix() * models + a.model.ix()] += a.devices.count_ones();
-            }
-        }
+        usage.by_model.copy_from_slice(&totals.devices);
         for (t, tenant) in s.tenants.iter().enumerate().rev() {
             if let Some(p) = tenant.parent {
                 for m in 0..models {

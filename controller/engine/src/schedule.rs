@@ -8,7 +8,7 @@ use crate::capacity::PartitionId;
 use crate::cycle::{Cycle, Start};
 use crate::cycle_cache::CycleCache;
 use crate::fleet_index::FleetIndex;
-use crate::holdings::Initial;
+use crate::holdings::{Initial, Totals};
 use crate::ids::{NodeId, Seconds, WorkloadId};
 use crate::place::{Placement, place};
 use crate::plan::{Alternative, Pending, PendingCause, Plan, Selection};
@@ -31,8 +31,9 @@ pub fn schedule(snapshot: &Snapshot, policy: &Policy, now: Seconds) -> Plan {
 /// A cycle that makes every index of running work it needs.
 fn schedule_fresh(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now: Seconds) -> Plan {
     let initial = Initial::new(snapshot);
+    let totals = Totals::new(snapshot, &initial);
     let endings = Endings::new(snapshot.catalogue.models.len());
-    let start = Start { initial: &initial, running: None, endings: &endings };
+    let start = Start { initial: &initial, totals: &totals, running: None, endings: &endings };
     run(snapshot, fleet, policy, now, start)
 }
 
@@ -41,13 +42,14 @@ fn schedule_fresh(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now:
 /// groups and nodes (checked in debug builds). The plan is the same.
 pub fn schedule_on(snapshot: &Snapshot, cache: &mut CycleCache, policy: &Policy, now: Seconds) -> Plan {
     debug_assert!(cache.fleet == FleetIndex::new(snapshot), "the cache is not for this snapshot's fleet");
-    // Only preemption and backfill read the running-work indexes: without them, keeping them
-    // would cost every cycle what they save.
+    // Finding what changed since the last cycle pays where preemption or backfill search the
+    // running work; without them, counting it afresh is cheaper (measured on the simulator).
     if !policy.preemption && !policy.backfill {
         return schedule_fresh(snapshot, &cache.fleet, policy, now);
     }
     let (fleet, kept) = cache.advance(snapshot);
-    let start = Start { initial: &kept.initial, running: Some(&kept.running), endings: &kept.endings };
+    let start =
+        Start { initial: &kept.initial, totals: &kept.totals, running: Some(&kept.running), endings: &kept.endings };
     run(snapshot, fleet, policy, now, start)
 }
 
