@@ -12,6 +12,7 @@ use crate::cycle::Cycle;
 use crate::fleet_index::FleetIndex;
 use crate::holdings::{Held, Initial};
 use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
+use crate::place::scaling_efficiency;
 use crate::running::{Running, models_of};
 use crate::schedule::{Attempt, first_placement};
 use crate::snapshot::Snapshot;
@@ -26,7 +27,8 @@ pub(crate) fn expected_end(cx: &Cycle, v: WorkloadId) -> Option<Seconds> {
     expected_end_of(cx.s, v, &cx.held[v])
 }
 
-/// When a workload holding `held` is expected to finish, if its work is known.
+/// When a workload holding `held` is expected to finish, if its work is known: at the speed the
+/// engine assumed when it placed the gang, scaling efficiency over its nodes included.
 pub(crate) fn expected_end_of(s: &Snapshot, v: WorkloadId, held: &[Held]) -> Option<Seconds> {
     let vl = &s.workloads[v.ix()];
     let work = vl.expected_work?;
@@ -35,8 +37,16 @@ pub(crate) fn expected_end_of(s: &Snapshot, v: WorkloadId, held: &[Held]) -> Opt
     let tp =
         vl.accepts.iter().find_map(|a| a.throughput).or(s.catalogue.model(first.model).throughput[vl.class as usize])?;
     let devices: u32 = held.iter().map(|h| h.mask.count_ones()).sum();
-    let hours = work / (f64::from(devices) * tp);
+    let hours = work / (f64::from(devices) * tp * efficiency_of(s, held));
     Some(Seconds(started.0 + (hours * 3600.0).ceil() as i64))
+}
+
+/// The scaling efficiency of a gang holding `held`, by its nodes and interconnect groups.
+fn efficiency_of(s: &Snapshot, held: &[Held]) -> f64 {
+    let first = |i: usize, same: &dyn Fn(&Held, &Held) -> bool| held[..i].iter().all(|e| !same(e, &held[i]));
+    let nodes = (0..held.len()).filter(|&i| first(i, &|a, b| a.node == b.node)).count();
+    let groups = (0..held.len()).filter(|&i| first(i, &|a, b| s.group_of(a.node) == s.group_of(b.node))).count();
+    scaling_efficiency(nodes as u32, groups as u32)
 }
 
 /// Per model, the work running on it when the cycle began with a known end, soonest first, each

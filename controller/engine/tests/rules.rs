@@ -370,6 +370,27 @@ fn backfill_uses_reserved_nodes_only_for_work_that_ends_before_the_blocked_gang_
 }
 
 #[test]
+fn a_blocked_gang_expects_running_gangs_to_end_at_their_scaling_efficiency() {
+    let mut b = Builder::new();
+    let c = b.cluster("sh");
+    let (g1, g2) = (b.group(c), b.group(c));
+    let n1 = b.nodes(g1, A100, 2, 8);
+    let n2 = b.nodes(g2, A100, 1, 8);
+    let t = b.tenant("bank", None, &[(A100, 48, None, None)]);
+    // A gang across two interconnect groups runs at 85 % of its devices' speed: 170
+    // ref-device-hours on 16 A100s take 170 / (16 × 0.85) = 12.5 h, not 10.6 h.
+    let running = b.job("bank/running", t, &[A100], 2, 8);
+    b.workload(running).expected_work = Some(170.0);
+    b.running(running, n1[0], &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
+    b.running(running, n2[0], &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
+    let gang = b.job("bank/gang", t, &[A100], 3, 8);
+    let plan = b.schedule(&Policy { preemption: false, ..Policy::default() }, 0);
+    assert!(binds_of(&plan, gang).is_empty());
+    let reason = pending_reason(&plan, gang).unwrap();
+    assert!(reason.contains("capacity is reserved for it from t=45000"), "{reason}");
+}
+
+#[test]
 fn tenants_take_turns_by_weighted_dominant_share() {
     let mut b = Builder::new();
     let c = b.cluster("sh");
