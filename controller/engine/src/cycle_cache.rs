@@ -1,9 +1,9 @@
 //! What a caller that schedules the same fleet cycle after cycle (the simulator) keeps from one
 //! cycle to the next: the fleet's index, and the indexes of the work running when the last cycle
-//! began (the preemption candidates by model and tenant, and when running work is expected to
-//! end). Each cycle it finds the workloads whose allocations, tenant, priority, class or expected
-//! work are not what they were, and changes the indexes for those alone, so the plan is the one
-//! [`crate::schedule`] gives. The one thing it takes on trust, as looking would cost what it
+//! began (the preemption candidates by model and tenant, when running work is expected to end,
+//! and the devices it holds per tenant and model and per node). Each cycle it finds the workloads
+//! whose allocations, tenant, priority, class or expected work are not what they were, and
+//! changes the indexes for those alone, so the plan is the one [`crate::schedule`] gives. The one thing it takes on trust, as looking would cost what it
 //! saves: a workload's accepted models stay as they were while it holds allocations (debug
 //! builds check the kept indexes against ones made afresh every cycle).
 

@@ -8,6 +8,7 @@ use crate::holdings::{Held, Initial};
 use crate::ids::{ModelId, TenantId, WorkloadId};
 use crate::snapshot::Snapshot;
 
+/// The preemption candidates, by model and by (model, tenant).
 #[derive(Debug, PartialEq)]
 pub(crate) struct Running {
     /// Per model: the workloads running on it, ascending.

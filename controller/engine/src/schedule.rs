@@ -39,7 +39,8 @@ fn schedule_fresh(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now:
 
 /// [`schedule`] for a caller that schedules the same nodes cycle after cycle, with what it keeps
 /// between cycles: `cache` must be [`CycleCache::new`] of a snapshot with the same catalogue,
-/// groups and nodes (checked in debug builds). The plan is the same.
+/// groups and nodes (checked in debug builds), and a workload's accepted models must stay as
+/// they were while it holds allocations. The plan is the same.
 pub fn schedule_on(snapshot: &Snapshot, cache: &mut CycleCache, policy: &Policy, now: Seconds) -> Plan {
     debug_assert!(cache.fleet == FleetIndex::new(snapshot), "the cache is not for this snapshot's fleet");
     // Finding what changed since the last cycle pays where preemption or backfill search the
