@@ -139,7 +139,9 @@ impl Totals {
 /// What each workload holds: running allocations plus this cycle's binds, less what was released.
 /// Indexed by workload: `holdings[w]` is `w`'s replicas, in the order they were recorded.
 pub(crate) struct Holdings<'a> {
-    initial: &'a Initial,
+    /// [`Initial`]'s vectors, borrowed as slices: reading one is the hottest path of a search.
+    initial: &'a [Held],
+    start: &'a [u32],
     /// Per workload: [`UNCHANGED`], or where its list is in `changed` once its holdings changed.
     slot: Vec<u32>,
     changed: Vec<Vec<Held>>,
@@ -152,12 +154,18 @@ const UNCHANGED: u32 = u32::MAX;
 impl<'a> Holdings<'a> {
     /// Holdings of `workloads` workloads that held `initial` when the cycle began.
     pub fn new(initial: &'a Initial, workloads: usize) -> Self {
-        Holdings { initial, slot: vec![UNCHANGED; workloads], changed: Vec::new(), owners: Vec::new() }
+        Holdings {
+            initial: &initial.held,
+            start: &initial.start,
+            slot: vec![UNCHANGED; workloads],
+            changed: Vec::new(),
+            owners: Vec::new(),
+        }
     }
 
     /// What a workload held when the cycle began.
     pub fn initial(&self, w: WorkloadId) -> &'a [Held] {
-        self.initial.of(w)
+        &self.initial[self.start[w.ix()] as usize..self.start[w.ix() + 1] as usize]
     }
 
     /// Workloads whose holdings changed this cycle (bound, or released and perhaps restored);
