@@ -1421,6 +1421,18 @@ proptest! {
         prop_assert_eq!(&plan, &schedule_on(&s, &mut CycleCache::new(&fleet_only), &policy, Seconds(NOW)));
     }
 
+    /// The order the snapshot lists different workloads' allocations in changes no decision: the
+    /// controller reads them in whatever order the API server lists pods.
+    #[test]
+    fn the_order_of_allocations_changes_no_decision((Cloud(s), policy) in inputs(), seed in any::<u64>()) {
+        let plan = schedule_checked(&s, &policy)?;
+        let mut shuffled = s.clone();
+        // Workloads in a seeded order, each one's own allocations in theirs.
+        let key = |w: WorkloadId| (u64::from(w.0) ^ seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        shuffled.allocations.sort_by_key(|a| key(a.workload));
+        prop_assert_eq!(&plan, &schedule(&shuffled, &policy, Seconds(NOW)));
+    }
+
     /// A cycle cache kept over cycles in which work starts, is preempted, finishes and changes
     /// priority and expected work plans every cycle as a fresh schedule does.
     #[test]
