@@ -43,10 +43,10 @@ pub(crate) fn expected_end_of(s: &Snapshot, v: WorkloadId, held: &[Held]) -> Opt
 
 /// The scaling efficiency of a gang holding `held`, by its nodes and interconnect groups.
 fn efficiency_of(s: &Snapshot, held: &[Held]) -> f64 {
-    let first = |i: usize, same: &dyn Fn(&Held, &Held) -> bool| held[..i].iter().all(|e| !same(e, &held[i]));
-    let nodes = (0..held.len()).filter(|&i| first(i, &|a, b| a.node == b.node)).count();
-    let groups = (0..held.len()).filter(|&i| first(i, &|a, b| s.group_of(a.node) == s.group_of(b.node))).count();
-    scaling_efficiency(nodes as u32, groups as u32)
+    let distinct = |key: &dyn Fn(&Held) -> u32| {
+        (0..held.len()).filter(|&i| held[..i].iter().all(|e| key(e) != key(&held[i]))).count() as u32
+    };
+    scaling_efficiency(distinct(&|h| h.node.0), distinct(&|h| s.group_of(h.node).0))
 }
 
 /// Per model, the work running on it when the cycle began with a known end, soonest first, each

@@ -111,7 +111,8 @@ impl Kept {
     }
 
     /// The indexes for `s`, whose allocations are `initial`, changed workload by workload from
-    /// these; made afresh when most workloads changed (as when the caller renumbers them).
+    /// these; made afresh when more than a quarter of the running workloads changed (as when the
+    /// caller renumbers them).
     fn update(mut self, s: &Snapshot, fleet: &FleetIndex, initial: Initial) -> Self {
         let workloads = s.workloads.len();
         let ids = (0..workloads.max(self.initial.workloads()) as u32).map(WorkloadId);
