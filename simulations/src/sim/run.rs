@@ -875,3 +875,16 @@ fn last_checkpoint_at((start, interval): (i64, i64), t: i64) -> Option<i64> {
     let k = (t - start) / interval;
     (k > 0).then_some(start + k * interval)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Checkpoints;
+
+    #[test]
+    fn the_last_checkpoint_changes_once_an_interval() {
+        let mut c = Checkpoints::new((1_000, 600));
+        let asked: Vec<Option<i64>> =
+            [900, 1_000, 1_599, 1_600, 1_601, 2_199, 2_200, 5_000].map(|t| c.last_at(t)).to_vec();
+        assert_eq!(asked, [None, None, None, Some(1_600), Some(1_600), Some(1_600), Some(2_200), Some(4_600)]);
+    }
+}
