@@ -54,6 +54,7 @@ pub use catalogue::{Catalogue, Model, WorkloadClass};
 pub use cycle_cache::CycleCache;
 pub use fleet_index::FleetIndex;
 pub use ids::{ClusterId, FamilyId, GroupId, ModelId, NodeId, Seconds, TenantId, WorkloadId};
+pub use place::scaling_efficiency;
 pub use plan::{Alternative, Bind, Pending, PendingCause, Plan, Preemption, Selection, VictimReason};
 pub use policy::{Admission, Objective, Packing, Policy};
 pub use schedule::{schedule, schedule_on};

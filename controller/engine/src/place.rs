@@ -20,15 +20,16 @@ pub(crate) struct Placement {
 }
 
 impl Placement {
-    /// Scaling efficiency assumed for the runtime estimate: a gang on one node talks over the
-    /// device link, in one group over one fabric, across groups over the data-centre network.
+    /// The [`scaling_efficiency`] of this placement.
     pub fn scaling_efficiency(&self) -> f64 {
         scaling_efficiency(self.nodes, self.groups)
     }
 }
 
-/// [`Placement::scaling_efficiency`] of a gang on `nodes` nodes in `groups` interconnect groups.
-pub(crate) fn scaling_efficiency(nodes: u32, groups: u32) -> f64 {
+/// Scaling efficiency the engine assumes for a gang on `nodes` nodes in `groups` interconnect
+/// groups, in its runtime estimates: on one node it talks over the device link, in one group over
+/// one fabric, across groups over the data-centre network.
+pub fn scaling_efficiency(nodes: u32, groups: u32) -> f64 {
     match (nodes, groups) {
         (0 | 1, _) => 1.0,
         (_, 1) => 0.95,

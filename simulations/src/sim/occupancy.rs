@@ -2,7 +2,8 @@
 //! parking rules ([`crate::sim::parking`]): free devices per pool of nodes (the partitions of the
 //! engine's `FleetIndex`: nodes of one cluster, model and dedication), the devices each tenant
 //! holds per pool and priority, borrowed devices per pool and tenant, the devices each tenant uses
-//! per model and family, and the replicas on each node. It decides nothing and is never shown to the engine.
+//! per model and family, and the replicas on each node. It decides nothing and is never shown to
+//! the engine.
 //! Everything is in dense vectors: the parking rules read it for every parked class at every
 //! cycle.
 

@@ -32,7 +32,7 @@ use rust_decimal::prelude::FromPrimitive;
 use tidepool_engine::mask::mask_of;
 use tidepool_engine::{
     Accept, Allocation, CycleCache, ModelId, NodeId, PendingCause, Plan, Policy, Seconds, Snapshot, Target, UsageClass,
-    Workload, WorkloadId, WorkloadKind, schedule_on,
+    Workload, WorkloadId, WorkloadKind, scaling_efficiency, schedule_on,
 };
 
 use crate::sim::fleet::Fleet;
@@ -714,11 +714,7 @@ impl<'a> Run<'a> {
         let mut groups: Vec<_> = nodes.iter().map(|n| self.snapshot.group_of(*n)).collect();
         groups.sort();
         groups.dedup();
-        let efficiency = match (nodes.len(), groups.len()) {
-            (0 | 1, _) => 1.0,
-            (_, 1) => 0.95,
-            _ => 0.85,
-        };
+        let efficiency = scaling_efficiency(nodes.len() as u32, groups.len() as u32);
         let devices: usize = j.replicas.iter().map(|r| r.devices.len()).sum();
         devices as f64 * tp * efficiency
     }
