@@ -1,6 +1,7 @@
 //! The simulator: replays a job stream through the engine under each policy and measures what
 //! each would cost and deliver.
 
+mod allocations;
 pub mod fleet;
 pub mod job;
 pub mod metrics;

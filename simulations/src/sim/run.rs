@@ -16,13 +16,14 @@
 //!
 //! The engine's snapshot is kept from cycle to cycle: a job's workload is built when it arrives,
 //! allocations when it binds, and a cycle only withdraws what left the queue (the engine passes
-//! over a withdrawn workload; its slot is dropped later, with others) and refreshes what moves
-//! (replicas wanted this hour, work remaining, last checkpoints) — the plan is the same as a
-//! snapshot built afresh, at a fraction of the cost on large fleets. Jobs the engine leaves
-//! pending with nothing held leave the queue: for good when no accelerator they accept is in a
-//! cluster their tenant may use (no decision changes), otherwise parked until something they wait
-//! for happens (`sim/parking.rs`: Kueue's requeueing of inadmissible workloads); they still count
-//! as waiting in the report.
+//! over a withdrawn workload; its slot is dropped later, with others), drops the allocations of
+//! stopped replicas and refreshes what moves (replicas wanted this hour, work remaining, and the
+//! last checkpoint of the runs whose checkpoint moved, found by when it moves) — the plan is the
+//! same as a snapshot built afresh, at a fraction of the cost on large fleets. Jobs the engine
+//! leaves pending with nothing held leave the queue: for good when no accelerator they accept is
+//! in a cluster their tenant may use (no decision changes), otherwise parked until something they
+//! wait for happens (`sim/parking.rs`: Kueue's requeueing of inadmissible workloads); they still
+//! count as waiting in the report.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -35,6 +36,7 @@ use tidepool_engine::{
     Workload, WorkloadId, WorkloadKind, scaling_efficiency, schedule_on,
 };
 
+use crate::sim::allocations::AllocationIndex;
 use crate::sim::fleet::Fleet;
 use crate::sim::job::{Accepted, SimJob};
 use crate::sim::metrics::{Meter, Outcomes, Percentiles, PolicyReport, round3};
@@ -128,6 +130,11 @@ pub struct Run<'a> {
     /// Per snapshot workload: when its run started and its checkpoint interval, while it is a
     /// running training job that checkpoints (what its allocations' last checkpoint follows).
     checkpoints: Vec<Option<Checkpoints>>,
+    /// When each of them next moves its last checkpoint, soonest first, as (time, slot); an
+    /// entry whose time is not its slot's next is stale and passed over.
+    checkpoint_due: BinaryHeap<Reverse<(i64, u32)>>,
+    /// The snapshot's allocations by workload.
+    allocations: AllocationIndex,
     /// The hour of day the workloads' wanted replicas were last set for.
     synced_hour: Option<usize>,
     events: BinaryHeap<Reverse<(i64, u64, Event)>>,
@@ -169,6 +176,8 @@ impl<'a> Run<'a> {
             touched: Vec::new(),
             requeued: Vec::new(),
             checkpoints: Vec::new(),
+            checkpoint_due: BinaryHeap::new(),
+            allocations: AllocationIndex::default(),
             synced_hour: None,
             events: BinaryHeap::new(),
             seq: 0,
@@ -300,6 +309,7 @@ impl<'a> Run<'a> {
             self.slots.push(id);
             self.gone.push(false);
             self.checkpoints.push(None);
+            self.allocations.push_workload();
         }
     }
 
@@ -489,23 +499,17 @@ impl<'a> Run<'a> {
                 && self.snapshot.workloads[slot].is_withdrawn()
             {
                 self.snapshot.workloads[slot] = self.workload(job);
-                self.checkpoints[slot] = None;
+                self.set_checkpoints(slot, None);
             }
         }
         if self.gone_count * 5 > self.slots.len() {
             self.restack(&stopped);
-        } else if !stopped.is_empty() {
-            // Most allocations are of jobs that stopped nothing: a flag per slot says so.
-            let mut stopping = vec![false; self.slots.len()];
-            for (job, _) in &stopped {
-                if let Ok(slot) = self.slots.binary_search(job) {
-                    stopping[slot] = true;
+        } else {
+            for &(job, replica) in &stopped {
+                if let Ok(slot) = self.slots.binary_search(&job) {
+                    self.allocations.remove(&mut self.snapshot.allocations, WorkloadId(slot as u32), replica);
                 }
             }
-            let slots = &self.slots;
-            self.snapshot.allocations.retain(|a| {
-                !stopping[a.workload.ix()] || stopped.binary_search(&(slots[a.workload.ix()], a.replica)).is_err()
-            });
         }
         let hour = self.hour();
         if self.synced_hour != Some(hour) {
@@ -526,13 +530,42 @@ impl<'a> Run<'a> {
                 if j.spec.kind == WorkloadKind::Training {
                     self.snapshot.workloads[slot].expected_work = Some(j.remaining);
                 }
-                self.checkpoints[slot] = checkpointing(j).map(Checkpoints::new);
+                self.set_checkpoints(slot, checkpointing(j).map(Checkpoints::new));
             }
         }
-        let now = self.now;
-        for a in &mut self.snapshot.allocations {
-            a.last_checkpoint = self.checkpoints[a.workload.ix()].as_mut().and_then(|c| c.last_at(now)).map(Seconds);
+        while let Some(&Reverse((t, slot))) = self.checkpoint_due.peek()
+            && t <= self.now
+        {
+            self.checkpoint_due.pop();
+            if let Some(c) = self.checkpoints[slot as usize]
+                && c.next == t
+            {
+                self.set_checkpoints(slot as usize, Some(c));
+            }
         }
+        if cfg!(debug_assertions) {
+            self.allocations.check(&self.snapshot.allocations);
+            for (slot, c) in self.checkpoints.iter().enumerate() {
+                let last = c.and_then(|c| last_checkpoint_at(c.run, self.now)).map(Seconds);
+                debug_assert_eq!(
+                    self.allocations.last_checkpoint(slot),
+                    last,
+                    "slot {slot}'s last checkpoint is stale"
+                );
+            }
+        }
+    }
+
+    /// Gives a slot its run's checkpoints (none: it does not checkpoint now) and its allocations
+    /// their last checkpoint, and files when that next moves.
+    fn set_checkpoints(&mut self, slot: usize, checkpoints: Option<Checkpoints>) {
+        let mut c = checkpoints;
+        let last = c.as_mut().and_then(|c| c.last_at(self.now)).map(Seconds);
+        self.allocations.set_last_checkpoint(&mut self.snapshot.allocations, WorkloadId(slot as u32), last);
+        if let Some(c) = c {
+            self.checkpoint_due.push(Reverse((c.next, slot as u32)));
+        }
+        self.checkpoints[slot] = c;
     }
 
     /// Drops the slots of jobs gone and the replicas that stopped.
@@ -568,6 +601,13 @@ impl<'a> Run<'a> {
             a.workload = WorkloadId(new);
             stopped.binary_search(&(slots[new as usize], a.replica)).is_err()
         });
+        self.allocations.renumber(&self.snapshot.allocations, &remap, self.slots.len());
+        self.checkpoint_due = self
+            .checkpoints
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, c)| c.map(|c| Reverse((c.next, slot as u32))))
+            .collect();
     }
 
     /// Takes out of the queue the waiting jobs the cycle left pending with nothing held.
@@ -654,16 +694,19 @@ impl<'a> Run<'a> {
             let held = self.held(job, &replica);
             self.occupancy.bind(&self.snapshot, held);
             self.jobs[job].replicas.push(replica);
-            self.snapshot.allocations.push(Allocation {
-                workload: b.workload,
-                replica: b.replica,
-                node: b.node,
-                devices: mask_of(&b.devices),
-                model: b.model,
-                usage: b.usage,
-                started: Seconds(since),
-                last_checkpoint: None,
-            });
+            self.allocations.push(
+                &mut self.snapshot.allocations,
+                Allocation {
+                    workload: b.workload,
+                    replica: b.replica,
+                    node: b.node,
+                    devices: mask_of(&b.devices),
+                    model: b.model,
+                    usage: b.usage,
+                    started: Seconds(since),
+                    last_checkpoint: None,
+                },
+            );
             if started.last() != Some(&job) {
                 started.push(job);
             }
@@ -837,8 +880,8 @@ fn checkpointing(j: &Job) -> Option<(i64, i64)> {
     (j.status == Status::Running && cp.interval > 0).then_some((j.run_start, cp.interval))
 }
 
-/// A run's checkpoints, with the last as of the latest time asked: every cycle asks for every
-/// allocation's, and the answer changes once an interval.
+/// A run's checkpoints, with the last as of the latest time asked and when that next moves (once
+/// an interval).
 #[derive(Clone, Copy)]
 struct Checkpoints {
     run: (i64, i64),
