@@ -3,9 +3,11 @@
 //! began (the preemption candidates by model and tenant, when running work is expected to end,
 //! and the devices it holds per tenant and model and per node). Each cycle it finds the workloads
 //! whose allocations, tenant, priority, class or expected work are not what they were, and
-//! changes the indexes for those alone, so the plan is the one [`crate::schedule`] gives. The one thing it takes on trust, as looking would cost what it
-//! saves: a workload's accepted models stay as they were while it holds allocations (debug
-//! builds check the kept indexes against ones made afresh every cycle).
+//! changes the indexes for those alone, so the plan is the one [`crate::schedule`] gives. The one
+//! thing it takes on trust, as looking would cost what it saves: a workload's accepted models stay
+//! as they were while it holds allocations. A caller that knows which workloads it changed may
+//! say so ([`CycleCache::changed`]); the next cycle then looks at those alone instead of comparing
+//! every workload. Debug builds check the kept indexes against ones made afresh every cycle.
 
 use crate::backfill::{Endings, expected_end_of};
 use crate::catalogue::WorkloadClass;
@@ -19,6 +21,8 @@ use crate::snapshot::Snapshot;
 pub struct CycleCache {
     pub(crate) fleet: FleetIndex,
     kept: Option<Kept>,
+    /// The workloads the caller says changed since the last cycle, ascending; `None`: not said.
+    told: Option<Vec<WorkloadId>>,
 }
 
 /// The running-work indexes as of the last cycle's snapshot.
@@ -66,7 +70,19 @@ impl CycleCache {
     /// A cache for snapshots with the catalogue, groups and nodes of `s`; it holds no running
     /// work until its first cycle.
     pub fn new(s: &Snapshot) -> Self {
-        CycleCache { fleet: FleetIndex::new(s), kept: None }
+        CycleCache { fleet: FleetIndex::new(s), kept: None, told: None }
+    }
+
+    /// Tells the next cycle which workloads may have changed since the last cycle, in their
+    /// allocations (as a set: their order does not matter), tenant, priority, class or expected
+    /// work; every other workload must be as it was in the last cycle's snapshot, under the same
+    /// id. The next cycle then looks at these alone instead of comparing every workload. Holds for
+    /// the next cycle only; a caller that renumbers workloads says nothing.
+    pub fn changed(&mut self, workloads: impl IntoIterator<Item = WorkloadId>) {
+        let mut told: Vec<WorkloadId> = workloads.into_iter().collect();
+        told.sort_unstable();
+        told.dedup();
+        self.told = Some(told);
     }
 
     /// The fleet's index.
@@ -74,13 +90,24 @@ impl CycleCache {
         &self.fleet
     }
 
+    /// Whether the caller said what changed since the last cycle.
+    pub(crate) fn told(&self) -> bool {
+        self.told.is_some()
+    }
+
+    /// Whether it keeps indexes from an earlier cycle.
+    pub(crate) fn keeps(&self) -> bool {
+        self.kept.is_some()
+    }
+
     /// Brings the indexes up to `s`, which must have the catalogue, groups and nodes the cache
     /// was made for.
     pub(crate) fn advance(&mut self, s: &Snapshot) -> (&FleetIndex, &Kept) {
         let initial = Initial::new(s);
+        let told = self.told.take();
         let kept = match self.kept.take() {
             Some(k) if (k.models, k.tenants) == (s.catalogue.models.len(), s.tenants.len()) => {
-                k.update(s, &self.fleet, initial)
+                k.update(s, &self.fleet, initial, told.as_deref())
             }
             _ => Kept::new(s, initial),
         };
@@ -112,17 +139,24 @@ impl Kept {
 
     /// The indexes for `s`, whose allocations are `initial`, changed workload by workload from
     /// these; made afresh when more than a quarter of the running workloads changed (as when the
-    /// caller renumbers them).
-    fn update(mut self, s: &Snapshot, fleet: &FleetIndex, initial: Initial) -> Self {
+    /// caller renumbers them). `told`: the only workloads that may have changed, if the caller
+    /// said.
+    fn update(mut self, s: &Snapshot, fleet: &FleetIndex, initial: Initial, told: Option<&[WorkloadId]>) -> Self {
         let workloads = s.workloads.len();
-        let ids = (0..workloads.max(self.initial.workloads()) as u32).map(WorkloadId);
-        let (mut changed, mut running) = (Vec::new(), 0);
-        for w in ids {
+        let all: Vec<WorkloadId>;
+        let ids = match told {
+            Some(told) => told,
+            None => {
+                all = (0..workloads.max(self.initial.workloads()) as u32).map(WorkloadId).collect();
+                &all
+            }
+        };
+        let mut changed = Vec::new();
+        for &w in ids {
             let (old, new) = (self.initial.of_any(w), initial.of_any(w));
             if old.is_empty() && new.is_empty() {
                 continue;
             }
-            running += usize::from(!new.is_empty());
             let same = old.len() == new.len()
                 && old.iter().zip(new).all(|(a, b)| a.same_run(b))
                 && self.filed[w.ix()].is_some_and(|f| f.read == Read::of(s, w));
@@ -130,7 +164,7 @@ impl Kept {
                 changed.push(w);
             }
         }
-        if changed.len() > 64 && changed.len() * 4 > running {
+        if changed.len() > 64 && changed.len() * 4 > initial.running() {
             return Kept::new(s, initial);
         }
         self.filed.resize(workloads.max(self.filed.len()), None);

@@ -79,6 +79,11 @@ impl Initial {
         self.start.len() - 1
     }
 
+    /// Workloads that held something.
+    pub fn running(&self) -> usize {
+        self.start.windows(2).filter(|w| w[0] < w[1]).count()
+    }
+
     /// What a workload held.
     pub fn of(&self, w: WorkloadId) -> &[Held] {
         &self.held[self.start[w.ix()] as usize..self.start[w.ix() + 1] as usize]

@@ -40,12 +40,14 @@ fn schedule_fresh(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now:
 /// [`schedule`] for a caller that schedules the same nodes cycle after cycle, with what it keeps
 /// between cycles: `cache` must be [`CycleCache::new`] of a snapshot with the same catalogue,
 /// groups and nodes (checked in debug builds), and a workload's accepted models must stay as
-/// they were while it holds allocations. The plan is the same.
+/// they were while it holds allocations. What [`CycleCache::changed`] was told must be true. The
+/// plan is the same.
 pub fn schedule_on(snapshot: &Snapshot, cache: &mut CycleCache, policy: &Policy, now: Seconds) -> Plan {
     debug_assert!(cache.fleet == FleetIndex::new(snapshot), "the cache is not for this snapshot's fleet");
     // Finding what changed since the last cycle pays where preemption or backfill search the
-    // running work; without them, counting it afresh is cheaper (measured on the simulator).
-    if !policy.preemption && !policy.backfill {
+    // running work, or where the caller says what changed; otherwise counting it afresh is
+    // cheaper (measured on the simulator). A cache that keeps indexes must see every cycle.
+    if !policy.preemption && !policy.backfill && !cache.told() && !cache.keeps() {
         return schedule_fresh(snapshot, &cache.fleet, policy, now);
     }
     let (fleet, kept) = cache.advance(snapshot);

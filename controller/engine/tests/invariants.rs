@@ -1434,20 +1434,31 @@ proptest! {
     }
 
     /// A cycle cache kept over cycles in which work starts, is preempted, finishes and changes
-    /// priority and expected work plans every cycle as a fresh schedule does.
+    /// priority and expected work plans every cycle as a fresh schedule does, whether it finds
+    /// what changed itself or is told (and when, once told, it is not).
     #[test]
     fn a_kept_cycle_cache_plans_as_a_fresh_schedule(
         (Cloud(s), policy) in inputs(),
         edits in prop::collection::vec((any::<u8>(), any::<u8>(), -300i32..300), 4),
     ) {
         let mut s = s;
-        let mut cache = CycleCache::new(&s);
+        let (mut cache, mut told) = (CycleCache::new(&s), CycleCache::new(&s));
+        let mut changed: Vec<WorkloadId> = Vec::new();
         for (cycle, &(finish, change, priority)) in edits.iter().enumerate() {
             let now = Seconds(NOW + 600 * cycle as i64);
             let plan = schedule(&s, &policy, now);
             prop_assert_eq!(&plan, &schedule_on(&s, &mut cache, &policy, now), "cycle {}", cycle);
+            // Told every cycle but the first (nothing kept yet) and the third (it compares).
+            match cycle {
+                0 => {}
+                2 => changed.clear(),
+                _ => told.changed(changed.drain(..)),
+            }
+            prop_assert_eq!(&plan, &schedule_on(&s, &mut told, &policy, now), "cycle {}, told", cycle);
             // The plan happens: its victims stop and its binds run.
             let victims: BTreeSet<WorkloadId> = plan.preemptions.iter().map(|p| p.victim).collect();
+            changed.extend(&victims);
+            changed.extend(plan.binds.iter().map(|b| b.workload));
             s.allocations.retain(|a| !victims.contains(&a.workload));
             s.allocations.extend(plan.binds.iter().map(|b| Allocation {
                 workload: b.workload,
@@ -1465,6 +1476,7 @@ proptest! {
                 s.allocations.retain(|a| a.workload != done);
                 let w = &mut s.workloads[done.ix()];
                 (w.replicas_min, w.replicas_wanted) = (0, 0);
+                changed.extend([done, other]);
                 if other != done {
                     let w = &mut s.workloads[other.ix()];
                     w.priority = priority;

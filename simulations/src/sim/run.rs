@@ -135,6 +135,9 @@ pub struct Run<'a> {
     checkpoint_due: BinaryHeap<Reverse<(i64, u32)>>,
     /// The snapshot's allocations by workload.
     allocations: AllocationIndex,
+    /// Snapshot workloads whose allocations or expected work changed since the last cycle: what
+    /// the engine's cycle cache is told to look at.
+    changed: Vec<WorkloadId>,
     /// The hour of day the workloads' wanted replicas were last set for.
     synced_hour: Option<usize>,
     events: BinaryHeap<Reverse<(i64, u64, Event)>>,
@@ -178,6 +181,7 @@ impl<'a> Run<'a> {
             checkpoints: Vec::new(),
             checkpoint_due: BinaryHeap::new(),
             allocations: AllocationIndex::default(),
+            changed: Vec::new(),
             synced_hour: None,
             events: BinaryHeap::new(),
             seq: 0,
@@ -500,14 +504,17 @@ impl<'a> Run<'a> {
             {
                 self.snapshot.workloads[slot] = self.workload(job);
                 self.set_checkpoints(slot, None);
+                self.changed.push(WorkloadId(slot as u32));
             }
         }
-        if self.gone_count * 5 > self.slots.len() {
+        let renumbered = self.gone_count * 5 > self.slots.len();
+        if renumbered {
             self.restack(&stopped);
         } else {
             for &(job, replica) in &stopped {
                 if let Ok(slot) = self.slots.binary_search(&job) {
                     self.allocations.remove(&mut self.snapshot.allocations, WorkloadId(slot as u32), replica);
+                    self.changed.push(WorkloadId(slot as u32));
                 }
             }
         }
@@ -531,7 +538,13 @@ impl<'a> Run<'a> {
                     self.snapshot.workloads[slot].expected_work = Some(j.remaining);
                 }
                 self.set_checkpoints(slot, checkpointing(j).map(Checkpoints::new));
+                self.changed.push(WorkloadId(slot as u32));
             }
+        }
+        if renumbered {
+            self.changed.clear();
+        } else {
+            self.cache.changed(self.changed.drain(..));
         }
         while let Some(&Reverse((t, slot))) = self.checkpoint_due.peek()
             && t <= self.now
@@ -694,6 +707,7 @@ impl<'a> Run<'a> {
             let held = self.held(job, &replica);
             self.occupancy.bind(&self.snapshot, held);
             self.jobs[job].replicas.push(replica);
+            self.changed.push(b.workload);
             self.allocations.push(
                 &mut self.snapshot.allocations,
                 Allocation {
