@@ -74,10 +74,10 @@ impl CycleCache {
     }
 
     /// Tells the next cycle which workloads may have changed since the last cycle, in their
-    /// allocations (as a set: their order does not matter), tenant, priority, class or expected
-    /// work; every other workload must be as it was in the last cycle's snapshot, under the same
-    /// id. The next cycle then looks at these alone instead of comparing every workload. Holds for
-    /// the next cycle only; a caller that renumbers workloads says nothing.
+    /// allocations (their order and last checkpoints included), tenant, priority, class or
+    /// expected work; every other workload must be as it was in the last cycle's snapshot, under
+    /// the same id. The next cycle then looks at these alone instead of comparing every workload.
+    /// Holds for the next cycle only; a caller that renumbers workloads says nothing.
     pub fn changed(&mut self, workloads: impl IntoIterator<Item = WorkloadId>) {
         let mut told: Vec<WorkloadId> = workloads.into_iter().collect();
         told.sort_unstable();
@@ -103,8 +103,12 @@ impl CycleCache {
     /// Brings the indexes up to `s`, which must have the catalogue, groups and nodes the cache
     /// was made for.
     pub(crate) fn advance(&mut self, s: &Snapshot) -> (&FleetIndex, &Kept) {
-        let initial = Initial::new(s);
         let told = self.told.take();
+        let initial = match (&self.kept, &told) {
+            (Some(k), Some(told)) => k.initial.patched(s, told),
+            _ => Initial::new(s),
+        };
+        debug_assert!(told.is_none() || initial == Initial::new(s), "what the cache was told changed is not all");
         let kept = match self.kept.take() {
             Some(k) if (k.models, k.tenants) == (s.catalogue.models.len(), s.tenants.len()) => {
                 k.update(s, &self.fleet, initial, told.as_deref())

@@ -12,7 +12,7 @@ use crate::ids::{ModelId, NodeId, Seconds, TenantId, WorkloadId};
 use crate::snapshot::Snapshot;
 
 /// A replica's devices as the cycle tracks them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Held {
     pub replica: u32,
     pub node: NodeId,
@@ -24,6 +24,18 @@ pub(crate) struct Held {
 }
 
 impl Held {
+    fn of(a: &crate::allocation::Allocation) -> Self {
+        Held {
+            replica: a.replica,
+            node: a.node,
+            mask: a.devices,
+            model: a.model,
+            usage: a.usage,
+            started: a.started,
+            last_checkpoint: a.last_checkpoint,
+        }
+    }
+
     /// Whether two replicas are the same run of the same devices (the last checkpoint aside).
     pub fn same_run(&self, other: &Held) -> bool {
         (self.replica, self.node, self.mask, self.model, self.usage, self.started)
@@ -33,6 +45,7 @@ impl Held {
 
 /// What each workload held when the cycle began: the snapshot's allocations, grouped by workload
 /// (ascending), each workload's in snapshot order.
+#[derive(Debug, PartialEq)]
 pub(crate) struct Initial {
     /// Workload `w`'s replicas are `held[start[w]..start[w + 1]]`.
     held: Vec<Held>,
@@ -56,22 +69,48 @@ impl Initial {
             order[next[a.workload.ix()] as usize] = i as u32;
             next[a.workload.ix()] += 1;
         }
-        let held = order
-            .into_iter()
-            .map(|i| {
-                let a = &s.allocations[i as usize];
-                Held {
-                    replica: a.replica,
-                    node: a.node,
-                    mask: a.devices,
-                    model: a.model,
-                    usage: a.usage,
-                    started: a.started,
-                    last_checkpoint: a.last_checkpoint,
-                }
-            })
-            .collect();
+        let held = order.into_iter().map(|i| Held::of(&s.allocations[i as usize])).collect();
         Initial { held, start }
+    }
+
+    /// [`Initial::new`] of `s`, made from this one (of the last cycle's snapshot) when only the
+    /// workloads in `changed` (ascending) may hold other allocations than they did, or the same in
+    /// another order or with other last checkpoints: the others' are copied, a run at a time.
+    pub fn patched(&self, s: &Snapshot, changed: &[WorkloadId]) -> Self {
+        let workloads = s.workloads.len();
+        let mut is_changed = vec![false; workloads];
+        for w in changed.iter().filter(|w| w.ix() < workloads) {
+            is_changed[w.ix()] = true;
+        }
+        // The changed workloads' allocations, by workload and then in snapshot order.
+        let mut fresh: Vec<(WorkloadId, u32)> = (s.allocations.iter().enumerate())
+            .filter(|(_, a)| is_changed[a.workload.ix()])
+            .map(|(i, a)| (a.workload, i as u32))
+            .collect();
+        fresh.sort_unstable();
+        let mut out =
+            Initial { held: Vec::with_capacity(s.allocations.len()), start: Vec::with_capacity(workloads + 1) };
+        out.start.push(0);
+        let (mut copied_to, mut next) = (0, 0);
+        for &w in changed.iter().filter(|w| w.ix() < workloads) {
+            self.copy_into(&mut out, copied_to..w.ix());
+            while let Some(&(_, i)) = fresh.get(next).filter(|(v, _)| *v == w) {
+                out.held.push(Held::of(&s.allocations[i as usize]));
+                next += 1;
+            }
+            out.start.push(out.held.len() as u32);
+            copied_to = w.ix() + 1;
+        }
+        self.copy_into(&mut out, copied_to..workloads);
+        out
+    }
+
+    /// Appends what `workloads` held here to `out`.
+    fn copy_into(&self, out: &mut Initial, workloads: std::ops::Range<usize>) {
+        let start_of = |w: usize| self.start[w.min(self.workloads())];
+        let (from, base) = (start_of(workloads.start), out.held.len() as u32);
+        out.held.extend_from_slice(&self.held[from as usize..start_of(workloads.end) as usize]);
+        out.start.extend(workloads.map(|w| start_of(w + 1) - from + base));
     }
 
     /// Workloads it covers: ids `0..workloads()`.

@@ -32,19 +32,22 @@ impl AllocationIndex {
         allocations.push(a);
     }
 
-    /// Removes a workload's allocation of `replica`, if it has one.
-    pub fn remove(&mut self, allocations: &mut Vec<Allocation>, w: WorkloadId, replica: u32) {
+    /// Removes a workload's allocation of `replica`, if it has one; returns the workload whose
+    /// allocation took its place, if another did (its allocations are in another order now).
+    pub fn remove(&mut self, allocations: &mut Vec<Allocation>, w: WorkloadId, replica: u32) -> Option<WorkloadId> {
         let mine = &mut self.positions[w.ix()];
-        let Some(i) = mine.iter().position(|&p| allocations[p as usize].replica == replica) else { return };
+        let i = mine.iter().position(|&p| allocations[p as usize].replica == replica)?;
         let at = mine.swap_remove(i);
         let last = (allocations.len() - 1) as u32;
         allocations.swap_remove(at as usize);
-        if at != last {
-            let moved = &mut self.positions[allocations[at as usize].workload.ix()];
-            if let Some(p) = moved.iter_mut().find(|p| **p == last) {
-                *p = at;
-            }
+        if at == last {
+            return None;
         }
+        let moved = allocations[at as usize].workload;
+        if let Some(p) = self.positions[moved.ix()].iter_mut().find(|p| **p == last) {
+            *p = at;
+        }
+        Some(moved)
     }
 
     /// The last checkpoint a workload's allocations carry.

@@ -135,8 +135,8 @@ pub struct Run<'a> {
     checkpoint_due: BinaryHeap<Reverse<(i64, u32)>>,
     /// The snapshot's allocations by workload.
     allocations: AllocationIndex,
-    /// Snapshot workloads whose allocations or expected work changed since the last cycle: what
-    /// the engine's cycle cache is told to look at.
+    /// Snapshot workloads whose allocations (their order and last checkpoints included) or
+    /// expected work changed since the last cycle: what the engine's cycle cache is told.
     changed: Vec<WorkloadId>,
     /// The hour of day the workloads' wanted replicas were last set for.
     synced_hour: Option<usize>,
@@ -504,7 +504,6 @@ impl<'a> Run<'a> {
             {
                 self.snapshot.workloads[slot] = self.workload(job);
                 self.set_checkpoints(slot, None);
-                self.changed.push(WorkloadId(slot as u32));
             }
         }
         let renumbered = self.gone_count * 5 > self.slots.len();
@@ -513,8 +512,9 @@ impl<'a> Run<'a> {
         } else {
             for &(job, replica) in &stopped {
                 if let Ok(slot) = self.slots.binary_search(&job) {
-                    self.allocations.remove(&mut self.snapshot.allocations, WorkloadId(slot as u32), replica);
-                    self.changed.push(WorkloadId(slot as u32));
+                    let w = WorkloadId(slot as u32);
+                    self.changed.extend(self.allocations.remove(&mut self.snapshot.allocations, w, replica));
+                    self.changed.push(w);
                 }
             }
         }
@@ -538,13 +538,7 @@ impl<'a> Run<'a> {
                     self.snapshot.workloads[slot].expected_work = Some(j.remaining);
                 }
                 self.set_checkpoints(slot, checkpointing(j).map(Checkpoints::new));
-                self.changed.push(WorkloadId(slot as u32));
             }
-        }
-        if renumbered {
-            self.changed.clear();
-        } else {
-            self.cache.changed(self.changed.drain(..));
         }
         while let Some(&Reverse((t, slot))) = self.checkpoint_due.peek()
             && t <= self.now
@@ -555,6 +549,11 @@ impl<'a> Run<'a> {
             {
                 self.set_checkpoints(slot as usize, Some(c));
             }
+        }
+        if renumbered {
+            self.changed.clear();
+        } else {
+            self.cache.changed(self.changed.drain(..));
         }
         if cfg!(debug_assertions) {
             self.allocations.check(&self.snapshot.allocations);
@@ -570,11 +569,12 @@ impl<'a> Run<'a> {
     }
 
     /// Gives a slot its run's checkpoints (none: it does not checkpoint now) and its allocations
-    /// their last checkpoint, and files when that next moves.
+    /// their last checkpoint, files when that next moves, and counts the slot changed.
     fn set_checkpoints(&mut self, slot: usize, checkpoints: Option<Checkpoints>) {
         let mut c = checkpoints;
         let last = c.as_mut().and_then(|c| c.last_at(self.now)).map(Seconds);
         self.allocations.set_last_checkpoint(&mut self.snapshot.allocations, WorkloadId(slot as u32), last);
+        self.changed.push(WorkloadId(slot as u32));
         if let Some(c) = c {
             self.checkpoint_due.push(Reverse((c.next, slot as u32)));
         }
