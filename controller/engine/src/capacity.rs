@@ -36,6 +36,7 @@ impl Partition<'_> {
 /// A partition's nodes by free devices: bucket `k`, the nodes with exactly `k` free devices, is a
 /// bit set over the partition's nodes (bit `i` stands for `layout.nodes[i]`), so moving a node
 /// between buckets flips two bits, and a bucket lists its nodes in node order.
+#[derive(Clone, Debug, PartialEq)]
 struct Buckets {
     /// Words in a bucket's bit set.
     words: usize,
@@ -99,11 +100,34 @@ impl Iterator for Ones {
 }
 
 /// A lent device and its lender.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct LentDevice {
     pub node: NodeId,
     pub device: u16,
     pub lender: WorkloadId,
+}
+
+/// Free capacity as a cycle begins, apart from the fleet's index it is laid over: what a cycle
+/// cache keeps between cycles and changes as work starts and stops ([`Capacity::into_base`]).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Base {
+    free: Vec<u64>,
+    lent_free: Vec<u64>,
+    lent_mask: Vec<u64>,
+    lent: Vec<LentDevice>,
+    lenders: Vec<WorkloadId>,
+    /// Per partition: its nodes by free devices, its free devices, and its groups' free devices.
+    partitions: Vec<(Buckets, u32, Vec<u32>)>,
+    free_per_model: Vec<u32>,
+    /// The snapshot's lent devices it was made with.
+    made_with: Vec<crate::allocation::Lent>,
+}
+
+impl Base {
+    /// Whether it was made with the lent devices `s` names.
+    pub fn lends_as(&self, s: &Snapshot) -> bool {
+        self.made_with == s.lent
+    }
 }
 
 /// Free devices, lent devices and their indices.
@@ -167,6 +191,22 @@ impl<'f> Capacity<'f> {
             })
             .collect();
         Capacity { fleet, free, lent_free, lent_mask, lent, lenders, partitions, free_per_model }
+    }
+
+    /// The capacity `base` describes, on the fleet's index it was made on.
+    pub fn from_base(base: Base, fleet: &'f FleetIndex) -> Self {
+        let partitions = (base.partitions.into_iter().zip(&fleet.partitions))
+            .map(|((by_free, total_free, group_free), layout)| Partition { layout, by_free, total_free, group_free })
+            .collect();
+        let Base { free, lent_free, lent_mask, lent, lenders, free_per_model, .. } = base;
+        Capacity { fleet, free, lent_free, lent_mask, lent, lenders, partitions, free_per_model }
+    }
+
+    /// This capacity apart from its fleet's index, made with the lent devices `s` names.
+    pub fn into_base(self, s: &Snapshot) -> Base {
+        let partitions = self.partitions.into_iter().map(|p| (p.by_free, p.total_free, p.group_free)).collect();
+        let Capacity { free, lent_free, lent_mask, lent, lenders, free_per_model, .. } = self;
+        Base { free, lent_free, lent_mask, lent, lenders, partitions, free_per_model, made_with: s.lent.clone() }
     }
 
     /// The partition a node is in: none when it is cordoned or has no devices.

@@ -5,7 +5,7 @@ use std::cell::OnceCell;
 
 use crate::allocation::UsageClass;
 use crate::backfill::Endings;
-use crate::capacity::Capacity;
+use crate::capacity::{Base, Capacity};
 use crate::fairshare::FairShare;
 use crate::fleet_index::FleetIndex;
 use crate::holdings::{Held, Holdings, Initial, Totals};
@@ -26,6 +26,8 @@ pub(crate) struct Start<'a> {
     /// The preemption candidates; made on first use when not kept.
     pub running: Option<&'a Running>,
     pub endings: &'a Endings,
+    /// Free capacity as the cycle begins, when kept; else made from `totals`.
+    pub base: Option<&'a Base>,
 }
 
 pub(crate) struct Cycle<'a> {
@@ -82,7 +84,10 @@ impl<'a> Cycle<'a> {
             fleet,
             policy,
             now,
-            cap: Capacity::new(s, fleet, &start.totals.nodes),
+            cap: match start.base {
+                Some(base) => Capacity::from_base(base.clone(), fleet),
+                None => Capacity::new(s, fleet, &start.totals.nodes),
+            },
             initial: start.initial,
             usage,
             fair,

@@ -1,7 +1,8 @@
 //! What a caller that schedules the same fleet cycle after cycle (the simulator) keeps from one
 //! cycle to the next: the fleet's index, and the indexes of the work running when the last cycle
 //! began (the preemption candidates by model and tenant, when running work is expected to end,
-//! and the devices it holds per tenant and model and per node). Each cycle it finds the workloads
+//! the devices it holds per tenant and model and per node, and the free capacity it leaves, made
+//! afresh when the devices lent change). Each cycle it finds the workloads
 //! whose allocations, tenant, priority, class or expected work are not what they were, and
 //! changes the indexes for those alone, so the plan is the one [`crate::schedule`] gives. The one
 //! thing it takes on trust, as looking would cost what it saves: a workload's accepted models stay
@@ -10,6 +11,7 @@
 //! every workload. Debug builds check the kept indexes against ones made afresh every cycle.
 
 use crate::backfill::{Endings, expected_end_of};
+use crate::capacity::{Base, Capacity};
 use crate::catalogue::WorkloadClass;
 use crate::fleet_index::FleetIndex;
 use crate::holdings::{Held, Initial, Totals};
@@ -29,6 +31,8 @@ pub struct CycleCache {
 pub(crate) struct Kept {
     pub initial: Initial,
     pub totals: Totals,
+    /// Free capacity as the cycle begins.
+    pub base: Base,
     /// Per workload that held something: how the indexes filed it.
     filed: Vec<Option<Filed>>,
     pub running: Running,
@@ -113,11 +117,13 @@ impl CycleCache {
             Some(k) if (k.models, k.tenants) == (s.catalogue.models.len(), s.tenants.len()) => {
                 k.update(s, &self.fleet, initial, told.as_deref())
             }
-            _ => Kept::new(s, initial),
+            _ => Kept::new(s, &self.fleet, initial),
         };
         if cfg!(debug_assertions) {
             debug_assert!(kept.running == Running::new(s, &kept.initial), "the kept running index went stale");
             debug_assert!(kept.totals == Totals::new(s, &kept.initial), "the kept totals went stale");
+            let fresh = Capacity::new(s, &self.fleet, &kept.totals.nodes).into_base(s);
+            debug_assert!(kept.base == fresh, "the kept free capacity went stale");
             kept.endings.check(s, &self.fleet, &kept.running, &kept.initial);
         }
         (&self.fleet, self.kept.insert(kept))
@@ -125,14 +131,16 @@ impl CycleCache {
 }
 
 impl Kept {
-    fn new(s: &Snapshot, initial: Initial) -> Self {
+    fn new(s: &Snapshot, fleet: &FleetIndex, initial: Initial) -> Self {
         let filed = s
             .workload_ids()
             .map(|w| Some(initial.of(w)).filter(|h| !h.is_empty()).map(|held| Filed::of(s, w, held)))
             .collect();
+        let totals = Totals::new(s, &initial);
         Kept {
             running: Running::new(s, &initial),
-            totals: Totals::new(s, &initial),
+            base: Capacity::new(s, fleet, &totals.nodes).into_base(s),
+            totals,
             endings: Endings::new(s.catalogue.models.len()),
             filed,
             initial,
@@ -169,8 +177,11 @@ impl Kept {
             }
         }
         if changed.len() > 64 && changed.len() * 4 > initial.running() {
-            return Kept::new(s, initial);
+            return Kept::new(s, fleet, initial);
         }
+        // Free capacity follows the same changes, unless the devices lent changed too.
+        let lends_as_before = self.base.lends_as(s);
+        let mut cap = Capacity::from_base(self.base, fleet);
         self.filed.resize(workloads.max(self.filed.len()), None);
         // Every change's old holdings out before any new ones in: a device may change hands.
         for &w in &changed {
@@ -178,6 +189,9 @@ impl Kept {
             if let Some(filed) = self.filed[w.ix()].take() {
                 self.running.remove(w, filed.read.holder, old);
                 self.totals.remove(filed.read.holder.tenant, old);
+                for h in old {
+                    cap.give(h.node, h.mask & fleet.usable[h.node.ix()]);
+                }
                 if let Some(end) = filed.end {
                     self.endings.remove(w, end, old);
                 }
@@ -189,6 +203,9 @@ impl Kept {
                 let filed = Filed::of(s, w, new);
                 self.running.add(w, filed.read.holder, new);
                 self.totals.add(filed.read.holder.tenant, new);
+                for h in new {
+                    cap.take(h.node, h.mask);
+                }
                 if let Some(end) = filed.end {
                     self.endings.add(fleet, w, end, new);
                 }
@@ -197,6 +214,8 @@ impl Kept {
         }
         self.filed.truncate(workloads);
         self.initial = initial;
+        self.base =
+            if lends_as_before { cap.into_base(s) } else { Capacity::new(s, fleet, &self.totals.nodes).into_base(s) };
         self
     }
 }

@@ -33,7 +33,7 @@ fn schedule_fresh(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now:
     let initial = Initial::new(snapshot);
     let totals = Totals::new(snapshot, &initial);
     let endings = Endings::new(snapshot.catalogue.models.len());
-    let start = Start { initial: &initial, totals: &totals, running: None, endings: &endings };
+    let start = Start { initial: &initial, totals: &totals, running: None, endings: &endings, base: None };
     run(snapshot, fleet, policy, now, start)
 }
 
@@ -51,8 +51,13 @@ pub fn schedule_on(snapshot: &Snapshot, cache: &mut CycleCache, policy: &Policy,
         return schedule_fresh(snapshot, &cache.fleet, policy, now);
     }
     let (fleet, kept) = cache.advance(snapshot);
-    let start =
-        Start { initial: &kept.initial, totals: &kept.totals, running: Some(&kept.running), endings: &kept.endings };
+    let start = Start {
+        initial: &kept.initial,
+        totals: &kept.totals,
+        running: Some(&kept.running),
+        endings: &kept.endings,
+        base: Some(&kept.base),
+    };
     run(snapshot, fleet, policy, now, start)
 }
 

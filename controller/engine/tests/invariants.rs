@@ -1434,8 +1434,9 @@ proptest! {
     }
 
     /// A cycle cache kept over cycles in which work starts, is preempted, finishes and changes
-    /// priority and expected work plans every cycle as a fresh schedule does, whether it finds
-    /// what changed itself or is told (and when, once told, it is not).
+    /// priority and expected work, and a lent device is taken back, plans every cycle as a fresh
+    /// schedule does, whether it finds what changed itself or is told (and when, once told, it is
+    /// not).
     #[test]
     fn a_kept_cycle_cache_plans_as_a_fresh_schedule(
         (Cloud(s), policy) in inputs(),
@@ -1482,6 +1483,10 @@ proptest! {
                     w.priority = priority;
                     w.expected_work = w.expected_work.map(|work| work / 2.0);
                 }
+            }
+            // A service takes back the last device it lent.
+            if cycle == 1 {
+                s.lent.pop();
             }
             prop_assert_eq!(s.check(), Ok(()));
         }
