@@ -2,13 +2,13 @@
 //! cycle to the next: the fleet's index, and the indexes of the work running when the last cycle
 //! began (the preemption candidates by model and tenant, when running work is expected to end,
 //! the devices it holds per tenant and model and per node, and the free capacity it leaves, made
-//! afresh when the devices lent change). Each cycle it finds the workloads
-//! whose allocations, tenant, priority, class or expected work are not what they were, and
-//! changes the indexes for those alone, so the plan is the one [`crate::schedule`] gives. The one
-//! thing it takes on trust, as looking would cost what it saves: a workload's accepted models stay
-//! as they were while it holds allocations. A caller that knows which workloads it changed may
-//! say so ([`CycleCache::changed`]); the next cycle then looks at those alone instead of comparing
-//! every workload. Debug builds check the kept indexes against ones made afresh every cycle.
+//! afresh when the devices lent change). Each cycle it finds the workloads whose allocations,
+//! tenant, priority, class or expected work are not what they were, and changes the indexes for
+//! those alone, so the plan is the one [`crate::schedule`] gives. The one thing it takes on trust,
+//! as looking would cost what it saves: a workload's accepted models stay as they were while it
+//! holds allocations. A caller that knows which workloads it changed may say so
+//! ([`CycleCache::changed`]); the next cycle then looks at those alone instead of comparing every
+//! workload. Debug builds check the kept indexes against ones made afresh every cycle.
 
 use crate::backfill::{Endings, expected_end_of};
 use crate::capacity::{Base, Capacity};
