@@ -243,12 +243,13 @@ impl<'f> Capacity<'f> {
         self.reindex(node, before);
     }
 
-    /// Marks devices free again (a victim's, during preemption search). Lent devices return to
-    /// the lent pool.
+    /// Marks devices free again (a victim's, during preemption search), those that are usable:
+    /// a device that failed under running work stays out. Lent devices return to the lent pool.
     pub fn give(&mut self, node: NodeId, mask: u64) {
         if self.partition_of(node).is_none() {
             return; // cordoned: freed devices stay unusable
         }
+        let mask = mask & self.fleet.usable[node.ix()];
         let before = self.free[node.ix()];
         let lent = self.lent_mask[node.ix()];
         self.lent_free[node.ix()] |= mask & lent;

@@ -190,7 +190,7 @@ impl Kept {
                 self.running.remove(w, filed.read.holder, old);
                 self.totals.remove(filed.read.holder.tenant, old);
                 for h in old {
-                    cap.give(h.node, h.mask & fleet.usable[h.node.ix()]);
+                    cap.give(h.node, h.mask);
                 }
                 if let Some(end) = filed.end {
                     self.endings.remove(w, end, old);

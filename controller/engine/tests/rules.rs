@@ -255,6 +255,23 @@ fn higher_priority_preempts_lower_in_the_same_tenant_by_the_gap_only() {
 }
 
 #[test]
+fn a_device_that_failed_under_running_work_is_not_freed_by_preempting_it() {
+    let mut b = Builder::new();
+    let c = b.cluster("sh");
+    let g = b.group(c);
+    let n = b.nodes(g, A100, 1, 8);
+    let t = b.tenant("bank", None, &[(A100, 8, None, None)]);
+    let low = b.job("bank/low", t, &[A100], 1, 8);
+    b.running(low, n[0], &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
+    b.s.nodes[n[0].ix()].devices[3].healthy = false;
+    let high = b.job("bank/high", t, &[A100], 1, 8);
+    b.workload(high).priority = 500;
+    let plan = b.schedule(&Policy::default(), 10);
+    assert!(plan.preemptions.is_empty(), "stopping it would free 7 healthy devices, not 8: {plan:?}");
+    assert!(binds_of(&plan, high).is_empty());
+}
+
+#[test]
 fn nothing_is_preempted_for_a_workload_that_would_still_not_fit() {
     let mut b = Builder::new();
     let c = b.cluster("sh");
