@@ -7,7 +7,7 @@ use std::cell::OnceCell;
 
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::capacity::Capacity;
+use crate::capacity::{Capacity, Undo};
 use crate::cycle::Cycle;
 use crate::fleet_index::FleetIndex;
 use crate::holdings::{Held, Initial};
@@ -206,17 +206,16 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     let reserved_slots: u32 =
         cx.reserved_nodes.iter().filter(|&&n| in_partitions(&cx.cap, n)).map(|&n| cx.cap.free_count(n) / devices).sum();
     let mut slots = c.partitions.iter().map(|&p| cx.cap.replica_slots(p, devices)).sum::<u32>() - reserved_slots;
-    let mut released: Vec<WorkloadId> = Vec::new();
+    let mut undo = Undo::default();
     let mut found = None;
     for (end, v) in ending.take(MAX_RELEASES) {
         for h in &cx.held[v] {
             let before = cx.cap.free_count(h.node) / devices;
-            cx.cap.give(h.node, h.mask);
+            cx.cap.give_undoably(h.node, h.mask, &mut undo);
             if cx.reserved[h.node.ix()].is_none() && in_partitions(&cx.cap, h.node) {
                 slots += cx.cap.free_count(h.node) / devices - before;
             }
         }
-        released.push(v);
         if slots < replicas {
             continue;
         }
@@ -226,11 +225,7 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
             break;
         }
     }
-    while let Some(v) = released.pop() {
-        for h in &cx.held[v] {
-            cx.cap.take(h.node, h.mask);
-        }
-    }
+    cx.cap.undo(undo);
     if let Some((start, placement)) = found {
         for (node, _) in placement.replicas {
             if cx.reserved[node.ix()].is_none() {

@@ -130,6 +130,15 @@ impl Base {
     }
 }
 
+/// What [`Capacity::give_undoably`] changed: each node's masks before, and each partition's
+/// counts and the free devices per model before the first change.
+#[derive(Default)]
+pub(crate) struct Undo {
+    nodes: Vec<(NodeId, u64, u64)>,
+    partitions: Vec<(PartitionId, Buckets, u32, Vec<u32>)>,
+    free_per_model: Vec<u32>,
+}
+
 /// Free devices, lent devices and their indices.
 pub(crate) struct Capacity<'f> {
     /// The fleet's partitions and each node's place in them.
@@ -255,6 +264,37 @@ impl<'f> Capacity<'f> {
         self.lent_free[node.ix()] |= mask & lent;
         self.free[node.ix()] |= mask & !lent;
         self.reindex(node, before);
+    }
+
+    /// [`Capacity::give`], noted in `undo` so that [`Capacity::undo`] puts everything back at
+    /// once: cheaper than taking the devices back one node at a time when a search has freed
+    /// dozens of workloads' devices only to see where a gang would fit.
+    pub fn give_undoably(&mut self, node: NodeId, mask: u64, undo: &mut Undo) {
+        if undo.free_per_model.is_empty() {
+            undo.free_per_model.clone_from(&self.free_per_model);
+        }
+        undo.nodes.push((node, self.free[node.ix()], self.lent_free[node.ix()]));
+        if let Some(p) = self.partition_of(node)
+            && !undo.partitions.iter().any(|(q, ..)| *q == p)
+        {
+            let part = &self.partitions[p];
+            undo.partitions.push((p, part.by_free.clone(), part.total_free, part.group_free.clone()));
+        }
+        self.give(node, mask);
+    }
+
+    /// Puts back what was given since `undo` was made.
+    pub fn undo(&mut self, undo: Undo) {
+        for &(node, free, lent_free) in undo.nodes.iter().rev() {
+            (self.free[node.ix()], self.lent_free[node.ix()]) = (free, lent_free);
+        }
+        for (p, by_free, total_free, group_free) in undo.partitions {
+            let part = &mut self.partitions[p];
+            (part.by_free, part.total_free, part.group_free) = (by_free, total_free, group_free);
+        }
+        if !undo.nodes.is_empty() {
+            self.free_per_model = undo.free_per_model;
+        }
     }
 
     /// Free devices on a node.
