@@ -1421,15 +1421,16 @@ proptest! {
         prop_assert_eq!(&plan, &schedule_on(&s, &mut CycleCache::new(&fleet_only), &policy, Seconds(NOW)));
     }
 
-    /// The order the snapshot lists different workloads' allocations in changes no decision: the
-    /// controller reads them in whatever order the API server lists pods.
+    /// The order the snapshot lists allocations in, a workload's own included, changes no
+    /// decision: the controller reads them in whatever order the API server lists pods.
     #[test]
     fn the_order_of_allocations_changes_no_decision((Cloud(s), policy) in inputs(), seed in any::<u64>()) {
         let plan = schedule_checked(&s, &policy)?;
         let mut shuffled = s.clone();
-        // Workloads in a seeded order, each one's own allocations in theirs.
-        let key = |w: WorkloadId| (u64::from(w.0) ^ seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        shuffled.allocations.sort_by_key(|a| key(a.workload));
+        // Every allocation in a seeded order, a workload's own among them too (the simulator moves
+        // one workload's allocations around as others stop).
+        let key = |w: WorkloadId, r: u32| ((u64::from(w.0) << 32 | u64::from(r)) ^ seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        shuffled.allocations.sort_by_key(|a| key(a.workload, a.replica));
         prop_assert_eq!(&plan, &schedule(&shuffled, &policy, Seconds(NOW)));
     }
 
