@@ -1,34 +1,29 @@
 //! The snapshot's allocations found by workload, so that a cycle changes what moved without a
 //! pass over every allocation: a stopped replica's allocation leaves in constant time (the last
 //! allocation takes its place, so the snapshot lists allocations in no set order; the engine's
-//! plan does not depend on it) and a job's last checkpoint is written to its own allocations only
-//! when it moves.
+//! plan does not depend on it), and a job's last checkpoint is written to its own allocations
+//! alone.
 //!
 //! It does not decide what is bound or stopped, or when a job checkpoints: the run says.
 
 use tidepool_engine::{Allocation, Seconds, WorkloadId};
 
-/// Positions of each workload's allocations in the snapshot, and the last checkpoint they carry.
+/// Positions of each workload's allocations in the snapshot.
 #[derive(Debug, Default)]
 pub(crate) struct AllocationIndex {
     /// Per snapshot workload: where its allocations are in `Snapshot::allocations`.
     positions: Vec<Vec<u32>>,
-    /// Per snapshot workload: the last checkpoint each of its allocations carries.
-    last_checkpoint: Vec<Option<Seconds>>,
 }
 
 impl AllocationIndex {
     /// Makes room for a workload appended to the snapshot, holding nothing yet.
     pub fn push_workload(&mut self) {
         self.positions.push(Vec::new());
-        self.last_checkpoint.push(None);
     }
 
-    /// Appends an allocation; it carries its workload's last checkpoint.
-    pub fn push(&mut self, allocations: &mut Vec<Allocation>, mut a: Allocation) {
-        let w = a.workload.ix();
-        a.last_checkpoint = self.last_checkpoint[w];
-        self.positions[w].push(allocations.len() as u32);
+    /// Appends an allocation.
+    pub fn push(&mut self, allocations: &mut Vec<Allocation>, a: Allocation) {
+        self.positions[a.workload.ix()].push(allocations.len() as u32);
         allocations.push(a);
     }
 
@@ -50,32 +45,16 @@ impl AllocationIndex {
         Some(moved)
     }
 
-    /// The last checkpoint a workload's allocations carry.
-    pub fn last_checkpoint(&self, w: usize) -> Option<Seconds> {
-        self.last_checkpoint[w]
-    }
-
     /// Sets the last checkpoint of a workload's allocations.
-    pub fn set_last_checkpoint(&mut self, allocations: &mut [Allocation], w: WorkloadId, last: Option<Seconds>) {
-        if self.last_checkpoint[w.ix()] == last {
-            return;
-        }
-        self.last_checkpoint[w.ix()] = last;
+    pub fn set_last_checkpoint(&self, allocations: &mut [Allocation], w: WorkloadId, last: Option<Seconds>) {
         for &p in &self.positions[w.ix()] {
             allocations[p as usize].last_checkpoint = last;
         }
     }
 
-    /// Follows the snapshot's workloads renumbered (`remap[old]`, `u32::MAX` for one dropped) into
-    /// `workloads` slots, with `allocations` as they now are.
-    pub fn renumber(&mut self, allocations: &[Allocation], remap: &[u32], workloads: usize) {
-        let mut last_checkpoint = vec![None; workloads];
-        for (old, &new) in remap.iter().enumerate() {
-            if new != u32::MAX {
-                last_checkpoint[new as usize] = self.last_checkpoint[old];
-            }
-        }
-        self.last_checkpoint = last_checkpoint;
+    /// Follows the snapshot's workloads renumbered into `workloads` slots, with `allocations` as
+    /// they now are.
+    pub fn renumber(&mut self, allocations: &[Allocation], workloads: usize) {
         self.positions = vec![Vec::new(); workloads];
         for (p, a) in allocations.iter().enumerate() {
             self.positions[a.workload.ix()].push(p as u32);
@@ -88,11 +67,10 @@ impl AllocationIndex {
         debug_assert_eq!(listed, allocations.len(), "the allocation index lost count");
         for (w, mine) in self.positions.iter().enumerate() {
             for &p in mine {
-                let a = &allocations[p as usize];
-                debug_assert_eq!(a.workload.ix(), w, "allocation {p} is not where the index says");
                 debug_assert_eq!(
-                    a.last_checkpoint, self.last_checkpoint[w],
-                    "allocation {p}'s last checkpoint is stale"
+                    allocations[p as usize].workload.ix(),
+                    w,
+                    "allocation {p} is not where the index says"
                 );
             }
         }
@@ -134,22 +112,24 @@ mod tests {
             index.push(&mut allocations, allocation(w, replica));
         }
         index.set_last_checkpoint(&mut allocations, WorkloadId(1), Some(Seconds(600)));
-        index.remove(&mut allocations, WorkloadId(0), 0); // the last one, (1, 1), takes its place
-        index.remove(&mut allocations, WorkloadId(2), 7); // no such replica: nothing changes
-        index.push(&mut allocations, allocation(1, 2));
+        // The last one, (1, 1), takes its place.
+        assert_eq!(index.remove(&mut allocations, WorkloadId(0), 0), Some(WorkloadId(1)));
+        assert_eq!(index.remove(&mut allocations, WorkloadId(2), 7), None); // no such replica
+        index.push(&mut allocations, Allocation { last_checkpoint: Some(Seconds(600)), ..allocation(1, 2) });
         index.check(&allocations);
         let cp = Some(Seconds(600));
         assert_eq!(held(&allocations), [(0, 1, None), (1, 0, cp), (1, 1, cp), (1, 2, cp), (2, 0, None)]);
 
         index.remove(&mut allocations, WorkloadId(1), 1);
         // Workload 0 is dropped: the others move down one.
-        let renumbered: Vec<Allocation> = allocations
+        let mut renumbered: Vec<Allocation> = allocations
             .iter()
             .filter(|a| a.workload.0 != 0)
             .map(|a| Allocation { workload: WorkloadId(a.workload.0 - 1), ..a.clone() })
             .collect();
-        index.renumber(&renumbered, &[u32::MAX, 0, 1], 2);
+        index.renumber(&renumbered, 2);
         index.check(&renumbered);
-        assert_eq!(held(&renumbered), [(0, 0, cp), (0, 2, cp), (1, 0, None)]);
+        index.set_last_checkpoint(&mut renumbered, WorkloadId(1), Some(Seconds(1_200)));
+        assert_eq!(held(&renumbered), [(0, 0, cp), (0, 2, cp), (1, 0, Some(Seconds(1_200)))]);
     }
 }

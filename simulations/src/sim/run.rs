@@ -557,13 +557,10 @@ impl<'a> Run<'a> {
         }
         if cfg!(debug_assertions) {
             self.allocations.check(&self.snapshot.allocations);
-            for (slot, c) in self.checkpoints.iter().enumerate() {
+            for a in &self.snapshot.allocations {
+                let c = self.checkpoints[a.workload.ix()];
                 let last = c.and_then(|c| last_checkpoint_at(c.run, self.now)).map(Seconds);
-                debug_assert_eq!(
-                    self.allocations.last_checkpoint(slot),
-                    last,
-                    "slot {slot}'s last checkpoint is stale"
-                );
+                debug_assert_eq!(a.last_checkpoint, last, "{:?}'s last checkpoint is stale", a.workload);
             }
         }
     }
@@ -614,7 +611,7 @@ impl<'a> Run<'a> {
             a.workload = WorkloadId(new);
             stopped.binary_search(&(slots[new as usize], a.replica)).is_err()
         });
-        self.allocations.renumber(&self.snapshot.allocations, &remap, self.slots.len());
+        self.allocations.renumber(&self.snapshot.allocations, self.slots.len());
         self.checkpoint_due = self
             .checkpoints
             .iter()
@@ -718,7 +715,7 @@ impl<'a> Run<'a> {
                     model: b.model,
                     usage: b.usage,
                     started: Seconds(since),
-                    last_checkpoint: None,
+                    last_checkpoint: self.checkpoints[b.workload.ix()].and_then(|c| c.last).map(Seconds),
                 },
             );
             if started.last() != Some(&job) {
