@@ -7,7 +7,7 @@ use std::cell::OnceCell;
 
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::capacity::{Capacity, Undo};
+use crate::capacity::Capacity;
 use crate::cycle::Cycle;
 use crate::fleet_index::FleetIndex;
 use crate::holdings::{Held, Initial};
@@ -206,7 +206,7 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     let reserved_slots: u32 =
         cx.reserved_nodes.iter().filter(|&&n| in_partitions(&cx.cap, n)).map(|&n| cx.cap.free_count(n) / devices).sum();
     let mut slots = c.partitions.iter().map(|&p| cx.cap.replica_slots(p, devices)).sum::<u32>() - reserved_slots;
-    let mut undo = Undo::default();
+    let mut undo = cx.cap.undo_point();
     let mut found = None;
     for (end, v) in ending.take(MAX_RELEASES) {
         for h in &cx.held[v] {

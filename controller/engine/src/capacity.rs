@@ -130,9 +130,8 @@ impl Base {
     }
 }
 
-/// What [`Capacity::give_undoably`] changed: each node's masks before, and each partition's
-/// counts and the free devices per model before the first change.
-#[derive(Default)]
+/// What [`Capacity::give_undoably`] changed since [`Capacity::undo_point`]: each node's masks,
+/// each partition's counts and the free devices per model as they were.
 pub(crate) struct Undo {
     nodes: Vec<(NodeId, u64, u64)>,
     partitions: Vec<(PartitionId, Buckets, u32, Vec<u32>)>,
@@ -270,9 +269,6 @@ impl<'f> Capacity<'f> {
     /// once: cheaper than taking the devices back one node at a time when a search has freed
     /// dozens of workloads' devices only to see where a gang would fit.
     pub fn give_undoably(&mut self, node: NodeId, mask: u64, undo: &mut Undo) {
-        if undo.free_per_model.is_empty() {
-            undo.free_per_model.clone_from(&self.free_per_model);
-        }
         undo.nodes.push((node, self.free[node.ix()], self.lent_free[node.ix()]));
         if let Some(p) = self.partition_of(node)
             && !undo.partitions.iter().any(|(q, ..)| *q == p)
@@ -281,6 +277,11 @@ impl<'f> Capacity<'f> {
             undo.partitions.push((p, part.by_free.clone(), part.total_free, part.group_free.clone()));
         }
         self.give(node, mask);
+    }
+
+    /// A point to come back to with [`Capacity::undo`].
+    pub fn undo_point(&self) -> Undo {
+        Undo { nodes: Vec::new(), partitions: Vec::new(), free_per_model: self.free_per_model.clone() }
     }
 
     /// Puts back what was given since `undo` was made.
@@ -292,9 +293,7 @@ impl<'f> Capacity<'f> {
             let part = &mut self.partitions[p];
             (part.by_free, part.total_free, part.group_free) = (by_free, total_free, group_free);
         }
-        if !undo.nodes.is_empty() {
-            self.free_per_model = undo.free_per_model;
-        }
+        self.free_per_model = undo.free_per_model;
     }
 
     /// Free devices on a node.
