@@ -1,7 +1,13 @@
-//! Reservations for blocked gangs (EASY backfill): when a gang waits for capacity, find when the
-//! running work on its preferred model is expected to end and enough frees up, and reserve the
-//! nodes it would use then. Later workloads in the cycle may use reserved nodes only if they are
-//! expected to finish before the gang starts, so backfill never delays it past its reservation.
+//! Reservations for blocked gangs (EASY backfill, per partition): when a gang waits for capacity,
+//! find when the running work on its preferred model is expected to end and enough frees up, and
+//! reserve the nodes it would use then. Later workloads in the cycle may use reserved nodes only if
+//! they are expected to finish before the gang starts, so backfill never delays it past its
+//! reservation. As EASY backfill reserves for the job at the head of the queue alone, one gang a
+//! cycle reserves in a partition (the nodes of one cluster and model), the first that finds a
+//! start there: a gang whose partitions a reservation of this cycle already covers waits without
+//! one, and one that reserves covers every partition it searched. (The gangs behind it
+//! would be given later starts, and each search releases running work until the gang fits, about
+//! fifty workloads on the simulator's busy fleets.)
 
 use std::cell::OnceCell;
 
@@ -17,8 +23,6 @@ use crate::running::{Running, models_of};
 use crate::schedule::{Attempt, first_placement};
 use crate::snapshot::Snapshot;
 
-/// Most reservations made in one cycle: each costs a simulated release of running work.
-const MAX_RESERVATIONS: usize = 16;
 /// Most running workloads released while looking for a gang's start time.
 const MAX_RELEASES: usize = 256;
 
@@ -144,9 +148,6 @@ fn partitions_of(fleet: &FleetIndex, m: ModelId, held: &[Held]) -> u64 {
 
 /// Reserves capacity for `w`'s gang on its cheapest blocked model, if running work will free it.
 pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas: u32) {
-    if cx.reservations >= MAX_RESERVATIONS {
-        return;
-    }
     let s = cx.s;
     let devices = s.workloads[w.ix()].devices_per_replica;
     let Some(c) = attempt
@@ -163,6 +164,9 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
     else {
         return;
     };
+    if c.partitions.iter().any(|&p| cx.reserved_partitions[p]) {
+        return;
+    }
     // Whoever runs on the model now either ran on it when the cycle began or was bound to it
     // since. Those whose holdings are as they were (never bound; any release undone) are known
     // from the cycle's start; the others are looked at as they are now.
@@ -233,7 +237,9 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
             }
             cx.reserved[node.ix()] = Some(start);
         }
-        cx.reservations += 1;
+        for &p in &c.partitions {
+            cx.reserved_partitions[p] = true;
+        }
         cx.gang_reservation[w.ix()] = Some(start);
     }
 }

@@ -55,8 +55,8 @@ pub(crate) struct Cycle<'a> {
     pub reserved: Vec<Option<Seconds>>,
     /// The nodes `reserved` names, each once.
     pub reserved_nodes: Vec<NodeId>,
-    /// Reservations made this cycle.
-    pub reservations: usize,
+    /// Per partition: whether a gang reserved nodes of it this cycle.
+    pub reserved_partitions: Vec<bool>,
     /// Per workload: when its reservation expects it to start.
     pub gang_reservation: Vec<Option<Seconds>>,
     /// The preemption candidates, when kept from earlier cycles; else made on first use.
@@ -98,7 +98,7 @@ impl<'a> Cycle<'a> {
             preemptor: vec![false; s.workloads.len()],
             reserved: vec![None; s.nodes.len()],
             reserved_nodes: Vec::new(),
-            reservations: 0,
+            reserved_partitions: vec![false; fleet.partition_count()],
             gang_reservation: vec![None; s.workloads.len()],
             kept_running: start.running,
             running: OnceCell::new(),

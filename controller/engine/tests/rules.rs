@@ -387,6 +387,33 @@ fn backfill_uses_reserved_nodes_only_for_work_that_ends_before_the_blocked_gang_
 }
 
 #[test]
+fn one_gang_reserves_per_partition_of_nodes_in_a_cycle() {
+    let mut b = Builder::new();
+    let c = b.cluster("sh");
+    let g = b.group(c);
+    let a100 = b.nodes(g, A100, 2, 8);
+    let ascend = b.nodes(g, ASCEND, 1, 8);
+    let t = b.tenant("bank", None, &[(A100, 32, None, None), (ASCEND, 16, None, None)]);
+    // Every node is busy: the A100s until t = 12.5 h and 25 h, the Ascend node for a while.
+    for (node, work) in [(a100[0], 100.0), (a100[1], 200.0), (ascend[0], 100.0)] {
+        let model = if node == ascend[0] { ASCEND } else { A100 };
+        let running = b.job(&format!("bank/running-{}", node.0), t, &[model], 1, 8);
+        b.workload(running).expected_work = Some(work);
+        b.running(running, node, &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
+    }
+    let first = b.job("bank/first", t, &[A100], 1, 8);
+    b.workload(first).priority = 10;
+    let second = b.job("bank/second", t, &[A100], 1, 8);
+    b.workload(second).priority = 5;
+    let elsewhere = b.job("bank/elsewhere", t, &[ASCEND], 1, 8);
+    let plan = b.schedule(&Policy { preemption: false, ..Policy::default() }, 0);
+    let reserved_from = |w| plan.pending.iter().find(|p| p.workload == w).and_then(|p| p.reserved_from);
+    assert_eq!(reserved_from(first), Some(Seconds(45000)), "the first gang blocked on the A100s reserves");
+    assert_eq!(reserved_from(second), None, "the A100s are reserved already: it waits behind the first");
+    assert!(reserved_from(elsewhere).is_some(), "the Ascend nodes are another partition");
+}
+
+#[test]
 fn a_blocked_gang_expects_running_gangs_to_end_at_their_scaling_efficiency() {
     let mut b = Builder::new();
     let c = b.cluster("sh");
