@@ -56,6 +56,10 @@ pub struct Policy {
     pub balanced_slack: f64,
     /// Whether small workloads may run ahead of a blocked gang, on capacity it will not need in time.
     pub backfill: bool,
+    /// Whether the plan explains itself: each selection with its alternatives and a sentence, each
+    /// pending workload's reason. Off, selections are left out and reasons are empty, and every
+    /// decision is the same: for callers that show no explanations (the simulator).
+    pub explain: bool,
 }
 
 impl Default for Policy {
@@ -70,6 +74,7 @@ impl Default for Policy {
             min_priority_gap: 1,
             balanced_slack: 1.25,
             backfill: true,
+            explain: true,
         }
     }
 }

@@ -214,6 +214,9 @@ fn settle(cx: &mut Cycle, w: WorkloadId, c: &Candidate, replicas: u32, mut relea
     for (v, why, held) in &released {
         finish_victim(cx, *v, w, *why, held);
     }
+    if !cx.policy.explain {
+        return true;
+    }
     let victims: Vec<String> = released.iter().map(|(v, _, _)| s.workloads[v.ix()].name.clone()).collect();
     cx.plan.selections.push(Selection {
         workload: w,

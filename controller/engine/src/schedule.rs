@@ -172,7 +172,9 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
     if let Some(i) = select::choose(&options, cx.policy.objective, cx.policy.balanced_slack) {
         let chosen = options[i].clone();
         cx.commit(w, chosen.model, &chosen.placement, chosen.usage, false);
-        record_selection(cx, w, &options, i, &attempt);
+        if cx.policy.explain {
+            record_selection(cx, w, &options, i, &attempt);
+        }
         return;
     }
     if cx.policy.preemption && preempt::make_room(cx, w, &attempt, replicas) {
@@ -181,7 +183,7 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
     if cx.policy.backfill && !attempt.no_room.is_empty() {
         backfill::reserve(cx, w, &attempt, replicas);
     }
-    let reason = reasons::pending(cx, w, &attempt, replicas);
+    let reason = if cx.policy.explain { reasons::pending(cx, w, &attempt, replicas) } else { String::new() };
     let cause = if attempt.candidates.is_empty() {
         PendingCause::NoAcceptableAccelerator
     } else if attempt.no_room.is_empty() {
@@ -246,12 +248,16 @@ fn scale_up(cx: &mut Cycle, w: WorkloadId) {
             Ok(class) => class,
             Err(b) => {
                 if wl.kind == WorkloadKind::Inference {
-                    let reason = format!(
-                        "running {} of {} replicas demand calls for: {}",
-                        cx.replicas(w),
-                        wl.replicas_wanted,
-                        reasons::block(cx.s, &b)
-                    );
+                    let reason = if cx.policy.explain {
+                        format!(
+                            "running {} of {} replicas demand calls for: {}",
+                            cx.replicas(w),
+                            wl.replicas_wanted,
+                            reasons::block(cx.s, &b)
+                        )
+                    } else {
+                        String::new()
+                    };
                     cx.plan.pending.push(Pending {
                         workload: w,
                         reason,
@@ -268,13 +274,17 @@ fn scale_up(cx: &mut Cycle, w: WorkloadId) {
             Some(p) => cx.commit(w, model, &p, class, false),
             None => {
                 if wl.kind == WorkloadKind::Inference {
-                    let reason = format!(
-                        "running {} of {} replicas demand calls for: no free {} device group of {} in its clusters",
-                        cx.replicas(w),
-                        wl.replicas_wanted,
-                        cx.s.catalogue.model(model).name,
-                        wl.devices_per_replica
-                    );
+                    let reason = if cx.policy.explain {
+                        format!(
+                            "running {} of {} replicas demand calls for: no free {} device group of {} in its clusters",
+                            cx.replicas(w),
+                            wl.replicas_wanted,
+                            cx.s.catalogue.model(model).name,
+                            wl.devices_per_replica
+                        )
+                    } else {
+                        String::new()
+                    };
                     cx.plan.pending.push(Pending {
                         workload: w,
                         reason,

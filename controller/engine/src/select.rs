@@ -45,7 +45,8 @@ pub(crate) struct Option_ {
     pub meets_deadline: bool,
 }
 
-/// Accepted models with a throughput figure and enough memory, and the reasons others were left out.
+/// Accepted models with a throughput figure and enough memory, and the reasons others were left out
+/// (when the policy explains).
 pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(ModelId, String)>) {
     let s = cx.s;
     let wl = &s.workloads[w.ix()];
@@ -56,6 +57,7 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
         (wl.kind == WorkloadKind::Training).then(|| cx.held[w].first().map(|h| s.cluster_of(h.node))).flatten();
     let mut out = Vec::new();
     let mut excluded = Vec::new();
+    let explain = cx.policy.explain;
     for m in s.catalogue.model_ids() {
         let model = s.catalogue.model(m);
         let covers = |t: &Target| match *t {
@@ -73,11 +75,15 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
             continue;
         }
         if model.memory_gib < accept.min_memory_gib {
-            excluded.push((m, format!("has {} GiB, needs {}", model.memory_gib, accept.min_memory_gib)));
+            if explain {
+                excluded.push((m, format!("has {} GiB, needs {}", model.memory_gib, accept.min_memory_gib)));
+            }
             continue;
         }
         let Some(throughput) = accept.throughput.or(model.throughput[wl.class as usize]).filter(|t| *t > 0.0) else {
-            excluded.push((m, format!("has no throughput figure for {:?}", wl.class)));
+            if explain {
+                excluded.push((m, format!("has no throughput figure for {:?}", wl.class)));
+            }
             continue;
         };
         let partitions: Vec<PartitionId> = cx
@@ -96,7 +102,9 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
             })
             .collect();
         if partitions.is_empty() {
-            excluded.push((m, format!("is in no cluster or node pool tenant {} may use", tenant.name)));
+            if explain {
+                excluded.push((m, format!("is in no cluster or node pool tenant {} may use", tenant.name)));
+            }
             continue;
         }
         out.push(Candidate { model: m, rank, throughput, partitions });

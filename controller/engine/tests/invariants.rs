@@ -486,6 +486,7 @@ fn policies() -> impl Strategy<Value = Policy> {
                     min_priority_gap,
                     balanced_slack,
                     backfill,
+                    explain: true,
                 }
             },
         )
@@ -1432,6 +1433,21 @@ proptest! {
         let key = |w: WorkloadId, r: u32| ((u64::from(w.0) << 32 | u64::from(r)) ^ seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         shuffled.allocations.sort_by_key(|a| key(a.workload, a.replica));
         prop_assert_eq!(&plan, &schedule(&shuffled, &policy, Seconds(NOW)));
+    }
+
+    /// A plan that does not explain itself decides the same: it only leaves out the selections
+    /// and the pending reasons.
+    #[test]
+    fn explanations_change_no_decision((Cloud(s), policy) in inputs()) {
+        let mut plan = schedule_checked(&s, &policy)?;
+        let quiet = schedule(&s, &Policy { explain: false, ..policy }, Seconds(NOW));
+        prop_assert!(quiet.selections.is_empty());
+        prop_assert!(quiet.pending.iter().all(|p| p.reason.is_empty()));
+        plan.selections.clear();
+        for p in &mut plan.pending {
+            p.reason.clear();
+        }
+        prop_assert_eq!(plan, quiet);
     }
 
     /// A cycle cache kept over cycles in which work starts, is preempted, finishes and changes

@@ -44,6 +44,8 @@ impl PolicyKind {
 
     /// The snapshot base and engine policy this policy runs with.
     pub fn prepare(self, fleet: &Fleet, objective: Objective) -> (Snapshot, Policy) {
+        // The reports count decisions; none shows the engine's explanations.
+        let quiet = Policy { explain: false, ..Policy::default() };
         match self {
             PolicyKind::Static => (
                 partitioned(fleet),
@@ -52,13 +54,11 @@ impl PolicyKind {
                     objective: Objective::FirstAcceptable,
                     preemption: false,
                     backfill: false,
-                    ..Policy::default()
+                    ..quiet
                 },
             ),
-            PolicyKind::Pooled => {
-                (fleet.base.clone(), Policy { objective: Objective::FirstAcceptable, ..Policy::default() })
-            }
-            PolicyKind::ChipAware => (fleet.base.clone(), Policy { objective, ..Policy::default() }),
+            PolicyKind::Pooled => (fleet.base.clone(), Policy { objective: Objective::FirstAcceptable, ..quiet }),
+            PolicyKind::ChipAware => (fleet.base.clone(), Policy { objective, ..quiet }),
         }
     }
 }
