@@ -70,12 +70,9 @@ pub(crate) struct Cycle<'a> {
 impl<'a> Cycle<'a> {
     pub fn new(s: &'a Snapshot, fleet: &'a FleetIndex, policy: &'a Policy, now: Seconds, start: Start<'a>) -> Self {
         let held = Holdings::new(start.initial, s.workloads.len());
-        let waiting: Vec<WorkloadId> = s
-            .workload_ids()
-            .filter(|&w| {
-                let wl = &s.workloads[w.ix()];
-                (held[w].len() as u32) < wl.replicas_min.max(wl.replicas_wanted)
-            })
+        let waiting: Vec<WorkloadId> = (s.workload_ids().zip(&s.workloads).zip(start.initial.counts()))
+            .filter(|&((_, wl), held)| held < wl.replicas_min.max(wl.replicas_wanted))
+            .map(|((w, _), _)| w)
             .collect();
         let usage = Usage::new(s, start.totals);
         let fair = FairShare::new(s, fleet, start.totals, &waiting, policy.admission);

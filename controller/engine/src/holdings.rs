@@ -118,6 +118,11 @@ impl Initial {
         self.start.len() - 1
     }
 
+    /// How many replicas each workload held, by id.
+    pub fn counts(&self) -> impl Iterator<Item = u32> + '_ {
+        self.start.windows(2).map(|w| w[1] - w[0])
+    }
+
     /// Workloads that held something.
     pub fn running(&self) -> usize {
         self.start.windows(2).filter(|w| w[0] < w[1]).count()
