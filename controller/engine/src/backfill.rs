@@ -146,11 +146,12 @@ fn partitions_of(fleet: &FleetIndex, m: ModelId, held: &[Held]) -> u64 {
         .fold(0, |bits, i| bits | 1 << i)
 }
 
-/// Reserves capacity for `w`'s gang on its cheapest blocked model, if running work will free it.
-pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas: u32) {
+/// Reserves capacity for `w`'s gang on its cheapest blocked model, if running work will free it,
+/// and says from when.
+pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas: u32) -> Option<Seconds> {
     let s = cx.s;
     let devices = s.workloads[w.ix()].devices_per_replica;
-    let Some(c) = attempt
+    let c = attempt
         .candidates
         .iter()
         .filter(|c| attempt.no_room.contains(&c.model))
@@ -160,12 +161,9 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
             };
             cost(a).total_cmp(&cost(b)).then(a.model.cmp(&b.model))
         })
-        .cloned()
-    else {
-        return;
-    };
+        .cloned()?;
     if c.partitions.iter().any(|&p| cx.reserved_partitions[p]) {
-        return;
+        return None;
     }
     // Whoever runs on the model now either ran on it when the cycle began or was bound to it
     // since. Those whose holdings are as they were (never bound; any release undone) are known
@@ -230,18 +228,17 @@ pub(crate) fn reserve(cx: &mut Cycle, w: WorkloadId, attempt: &Attempt, replicas
         }
     }
     cx.cap.undo(undo);
-    if let Some((start, placement)) = found {
-        for (node, _) in placement.replicas {
-            if cx.reserved[node.ix()].is_none() {
-                cx.reserved_nodes.push(node);
-            }
-            cx.reserved[node.ix()] = Some(start);
+    let (start, placement) = found?;
+    for (node, _) in placement.replicas {
+        if cx.reserved[node.ix()].is_none() {
+            cx.reserved_nodes.push(node);
         }
-        for &p in &c.partitions {
-            cx.reserved_partitions[p] = true;
-        }
-        cx.gang_reservation[w.ix()] = Some(start);
+        cx.reserved[node.ix()] = Some(start);
     }
+    for &p in &c.partitions {
+        cx.reserved_partitions[p] = true;
+    }
+    Some(start)
 }
 
 /// Two ascending sequences, with nothing in both, as one, taken as far as it is read: the search

@@ -57,8 +57,6 @@ pub(crate) struct Cycle<'a> {
     pub reserved_nodes: Vec<NodeId>,
     /// Per partition: whether a gang reserved nodes of it this cycle.
     pub reserved_partitions: Vec<bool>,
-    /// Per workload: when its reservation expects it to start.
-    pub gang_reservation: Vec<Option<Seconds>>,
     /// The preemption candidates, when kept from earlier cycles; else made on first use.
     kept_running: Option<&'a Running>,
     running: OnceCell<Running>,
@@ -96,7 +94,6 @@ impl<'a> Cycle<'a> {
             reserved: vec![None; s.nodes.len()],
             reserved_nodes: Vec::new(),
             reserved_partitions: vec![false; fleet.partition_count()],
-            gang_reservation: vec![None; s.workloads.len()],
             kept_running: start.running,
             running: OnceCell::new(),
             endings: start.endings,

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::cycle::Cycle;
-use crate::ids::{ModelId, WorkloadId};
+use crate::ids::{ModelId, Seconds, WorkloadId};
 use crate::policy::Objective;
 use crate::quota::QuotaBlock;
 use crate::schedule::Attempt;
@@ -79,8 +79,15 @@ pub(crate) fn chosen(s: &Snapshot, pick: &Option_, options: usize, objective: Ob
     format!("{name}: {rule} of {options} model(s) that can start now{run}{deadline}")
 }
 
-/// Why a workload waits, in one sentence a person can act on.
-pub(crate) fn pending(cx: &Cycle, w: WorkloadId, attempt: &Attempt, replicas: u32) -> String {
+/// Why a workload waits, in one sentence a person can act on; `reserved_from`: when backfill
+/// reserved capacity for it to start.
+pub(crate) fn pending(
+    cx: &Cycle,
+    w: WorkloadId,
+    attempt: &Attempt,
+    replicas: u32,
+    reserved_from: Option<Seconds>,
+) -> String {
     let s = cx.s;
     let wl = &s.workloads[w.ix()];
     let tenant = &s.tenants[wl.tenant.ix()].name;
@@ -114,7 +121,7 @@ pub(crate) fn pending(cx: &Cycle, w: WorkloadId, attempt: &Attempt, replicas: u3
             let _ = write!(text, "{}{free} {}", if i == 0 { "" } else { ", " }, name(m));
         }
         text.push(')');
-        if let Some(at) = cx.gang_reservation[w.ix()] {
+        if let Some(at) = reserved_from {
             let _ = write!(text, "; capacity is reserved for it from t={}", at.0);
         }
     }

@@ -180,10 +180,13 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
     if cx.policy.preemption && preempt::make_room(cx, w, &attempt, replicas) {
         return;
     }
-    if cx.policy.backfill && !attempt.no_room.is_empty() {
-        backfill::reserve(cx, w, &attempt, replicas);
-    }
-    let reason = if cx.policy.explain { reasons::pending(cx, w, &attempt, replicas) } else { String::new() };
+    let reserved_from = if cx.policy.backfill && !attempt.no_room.is_empty() {
+        backfill::reserve(cx, w, &attempt, replicas)
+    } else {
+        None
+    };
+    let reason =
+        if cx.policy.explain { reasons::pending(cx, w, &attempt, replicas, reserved_from) } else { String::new() };
     let cause = if attempt.candidates.is_empty() {
         PendingCause::NoAcceptableAccelerator
     } else if attempt.no_room.is_empty() {
@@ -191,7 +194,7 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
     } else {
         PendingCause::Capacity
     };
-    cx.plan.pending.push(Pending { workload: w, reason, cause, reserved_from: cx.gang_reservation[w.ix()] });
+    cx.plan.pending.push(Pending { workload: w, reason, cause, reserved_from });
 }
 
 /// The first partition, in order, with room for the gang.
