@@ -14,7 +14,7 @@ use crate::backfill::{Endings, expected_end_of};
 use crate::capacity::{Base, Capacity};
 use crate::catalogue::WorkloadClass;
 use crate::fleet_index::FleetIndex;
-use crate::holdings::{Held, Initial, Totals};
+use crate::holdings::{Held, Initial, Replaced, Totals};
 use crate::ids::{Seconds, WorkloadId};
 use crate::running::{Holder, Running};
 use crate::snapshot::Snapshot;
@@ -108,16 +108,23 @@ impl CycleCache {
     /// was made for.
     pub(crate) fn advance(&mut self, s: &Snapshot) -> (&FleetIndex, &Kept) {
         let told = self.told.take();
-        let initial = match (&self.kept, &told) {
-            (Some(k), Some(told)) => k.initial.patched(s, told),
-            _ => Initial::new(s),
-        };
-        debug_assert!(told.is_none() || initial == Initial::new(s), "what the cache was told changed is not all");
         let kept = match self.kept.take() {
-            Some(k) if (k.models, k.tenants) == (s.catalogue.models.len(), s.tenants.len()) => {
-                k.update(s, &self.fleet, initial, told.as_deref())
+            Some(mut k) if (k.models, k.tenants) == (s.catalogue.models.len(), s.tenants.len()) => {
+                let (before, ids) = match told {
+                    Some(told) => (k.initial.patch(s, &told), told),
+                    None => {
+                        let old = std::mem::replace(&mut k.initial, Initial::new(s));
+                        let ids = (0..s.workloads.len().max(old.workloads()) as u32).map(WorkloadId).collect();
+                        (Replaced::all(&old), ids)
+                    }
+                };
+                debug_assert!(
+                    k.initial == Initial::new(s),
+                    "the kept holdings are not the snapshot's: what the cache was told changed is not all"
+                );
+                k.update(s, &self.fleet, &before, &ids)
             }
-            _ => Kept::new(s, &self.fleet, initial),
+            _ => Kept::new(s, &self.fleet, Initial::new(s)),
         };
         if cfg!(debug_assertions) {
             debug_assert!(kept.running == Running::new(s, &kept.initial), "the kept running index went stale");
@@ -149,23 +156,15 @@ impl Kept {
         }
     }
 
-    /// The indexes for `s`, whose allocations are `initial`, changed workload by workload from
-    /// these; made afresh when more than a quarter of the running workloads changed (as when the
-    /// caller renumbers them). `told`: the only workloads that may have changed, if the caller
-    /// said.
-    fn update(mut self, s: &Snapshot, fleet: &FleetIndex, initial: Initial, told: Option<&[WorkloadId]>) -> Self {
+    /// The indexes for `s`, whose allocations `self.initial` now holds, changed workload by
+    /// workload from these; made afresh when more than a quarter of the running workloads changed
+    /// (as when the caller renumbers them). `ids`: the workloads that may have changed, with what
+    /// they held before in `before`.
+    fn update(mut self, s: &Snapshot, fleet: &FleetIndex, before: &Replaced, ids: &[WorkloadId]) -> Self {
         let workloads = s.workloads.len();
-        let all: Vec<WorkloadId>;
-        let ids = match told {
-            Some(told) => told,
-            None => {
-                all = (0..workloads.max(self.initial.workloads()) as u32).map(WorkloadId).collect();
-                &all
-            }
-        };
         let mut changed = Vec::new();
         for &w in ids {
-            let (old, new) = (self.initial.of_any(w), initial.of_any(w));
+            let (old, new) = (before.of(w), self.initial.of_any(w));
             if old.is_empty() && new.is_empty() {
                 continue;
             }
@@ -176,8 +175,8 @@ impl Kept {
                 changed.push(w);
             }
         }
-        if changed.len() > 64 && changed.len() * 4 > initial.running() {
-            return Kept::new(s, fleet, initial);
+        if changed.len() > 64 && changed.len() * 4 > self.initial.running() {
+            return Kept::new(s, fleet, self.initial);
         }
         // Free capacity follows the same changes, unless the devices lent changed too.
         let lends_as_before = self.base.lends_as(s);
@@ -185,7 +184,7 @@ impl Kept {
         self.filed.resize(workloads.max(self.filed.len()), None);
         // Every change's old holdings out before any new ones in: a device may change hands.
         for &w in &changed {
-            let old = self.initial.of_any(w);
+            let old = before.of(w);
             if let Some(filed) = self.filed[w.ix()].take() {
                 self.running.remove(w, filed.read.holder, old);
                 self.totals.remove(filed.read.holder.tenant, old);
@@ -198,7 +197,7 @@ impl Kept {
             }
         }
         for &w in &changed {
-            let new = initial.of_any(w);
+            let new = self.initial.of_any(w);
             if !new.is_empty() {
                 let filed = Filed::of(s, w, new);
                 self.running.add(w, filed.read.holder, new);
@@ -213,7 +212,6 @@ impl Kept {
             }
         }
         self.filed.truncate(workloads);
-        self.initial = initial;
         self.base =
             if lends_as_before { cap.into_base(s) } else { Capacity::new(s, fleet, &self.totals.nodes).into_base(s) };
         self

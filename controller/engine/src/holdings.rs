@@ -1,7 +1,8 @@
 //! What each workload holds during a cycle, and what ran when the cycle began.
 //!
-//! What ran is built once a cycle from the snapshot's allocations, which run to thousands, so it
-//! is flat: every allocation is copied once into one vector grouped by workload ([`Initial`]).
+//! What ran comes from the snapshot's allocations, which run to thousands, so it is flat: one
+//! vector with a run of replicas per workload ([`Initial`]), made afresh or, by a caller that keeps
+//! it between cycles, changed for the workloads that changed.
 //! During the cycle only a workload whose holdings change (it is bound, or released as a possible
 //! victim) gets a list of its own ([`Holdings`]).
 
@@ -43,43 +44,88 @@ impl Held {
     }
 }
 
-/// What each workload held when the cycle began: the snapshot's allocations, grouped by workload
-/// (ascending), each workload's in snapshot order.
-#[derive(Debug, PartialEq)]
+/// What each workload held when the cycle began: the snapshot's allocations, grouped by workload,
+/// each workload's in snapshot order. Kept from cycle to cycle, it is changed in place for the
+/// workloads that changed ([`Initial::patch`]): a workload's replicas are one run of a flat vector,
+/// rewritten where they were when they fit there and appended otherwise; the runs no workload
+/// holds any more are dropped together once they are half the vector.
+#[derive(Debug)]
 pub(crate) struct Initial {
-    /// Workload `w`'s replicas are `held[start[w]..start[w + 1]]`.
+    /// Workload `w`'s replicas are `held[start[w]..start[w] + count[w]]`.
     held: Vec<Held>,
     start: Vec<u32>,
+    count: Vec<u32>,
+    /// Replicas the workloads hold: `held` less what no workload's run covers.
+    live: usize,
+}
+
+/// What the workloads a patch changed held before it, ascending by workload.
+#[derive(Debug, Default)]
+pub(crate) struct Replaced {
+    held: Vec<Held>,
+    /// Each workload with where its replicas end in `held`.
+    ends: Vec<(WorkloadId, u32)>,
+}
+
+impl Replaced {
+    /// Every workload's holdings in `initial`.
+    pub fn all(initial: &Initial) -> Self {
+        let mut out = Replaced::default();
+        for w in 0..initial.workloads() {
+            out.push(WorkloadId(w as u32), initial.of(WorkloadId(w as u32)));
+        }
+        out
+    }
+
+    fn push(&mut self, w: WorkloadId, held: &[Held]) {
+        self.held.extend_from_slice(held);
+        self.ends.push((w, self.held.len() as u32));
+    }
+
+    /// What a workload held; nothing for one it does not list.
+    pub fn of(&self, w: WorkloadId) -> &[Held] {
+        match self.ends.binary_search_by_key(&w, |&(v, _)| v) {
+            Ok(i) => {
+                let from = if i == 0 { 0 } else { self.ends[i - 1].1 };
+                &self.held[from as usize..self.ends[i].1 as usize]
+            }
+            Err(_) => &[],
+        }
+    }
 }
 
 impl Initial {
     pub fn new(s: &Snapshot) -> Self {
         let workloads = s.workloads.len();
-        let mut start = vec![0u32; workloads + 1];
+        let mut count = vec![0u32; workloads];
         for a in &s.allocations {
-            start[a.workload.ix() + 1] += 1;
+            count[a.workload.ix()] += 1;
         }
-        for w in 0..workloads {
-            start[w + 1] += start[w];
+        let mut start = Vec::with_capacity(workloads);
+        let mut next = 0;
+        for &n in &count {
+            start.push(next);
+            next += n;
         }
         // A counting sort by workload, stable: `order[k]` is the allocation that goes `k`th.
-        let mut next = start.clone();
+        let mut at = start.clone();
         let mut order = vec![0u32; s.allocations.len()];
         for (i, a) in s.allocations.iter().enumerate() {
-            order[next[a.workload.ix()] as usize] = i as u32;
-            next[a.workload.ix()] += 1;
+            order[at[a.workload.ix()] as usize] = i as u32;
+            at[a.workload.ix()] += 1;
         }
         let held = order.into_iter().map(|i| Held::of(&s.allocations[i as usize])).collect();
-        Initial { held, start }
+        Initial { held, start, count, live: s.allocations.len() }
     }
 
-    /// [`Initial::new`] of `s`, made from this one (of the last cycle's snapshot) when only the
-    /// workloads in `changed` (ascending) may hold other allocations than they did, or the same in
-    /// another order or with other last checkpoints: the others' are copied, a run at a time.
-    pub fn patched(&self, s: &Snapshot, changed: &[WorkloadId]) -> Self {
+    /// Makes this (of the last cycle's snapshot) [`Initial::new`] of `s`, when only the workloads
+    /// in `changed` (ascending, each once) may hold other allocations than they did, or the same
+    /// in another order or with other last checkpoints; returns what those held before.
+    pub fn patch(&mut self, s: &Snapshot, changed: &[WorkloadId]) -> Replaced {
         let workloads = s.workloads.len();
+        let changed = &changed[..changed.partition_point(|w| w.ix() < workloads)];
         let mut is_changed = vec![false; workloads];
-        for w in changed.iter().filter(|w| w.ix() < workloads) {
+        for w in changed {
             is_changed[w.ix()] = true;
         }
         // The changed workloads' allocations, by workload and then in snapshot order.
@@ -88,54 +134,85 @@ impl Initial {
             .map(|(i, a)| (a.workload, i as u32))
             .collect();
         fresh.sort_unstable();
-        let mut out =
-            Initial { held: Vec::with_capacity(s.allocations.len()), start: Vec::with_capacity(workloads + 1) };
-        out.start.push(0);
-        let (mut copied_to, mut next) = (0, 0);
-        for &w in changed.iter().filter(|w| w.ix() < workloads) {
-            self.copy_into(&mut out, copied_to..w.ix());
-            while let Some(&(_, i)) = fresh.get(next).filter(|(v, _)| *v == w) {
-                out.held.push(Held::of(&s.allocations[i as usize]));
+        for w in workloads..self.workloads() {
+            self.live -= self.count[w] as usize;
+        }
+        self.start.resize(workloads, 0);
+        self.count.resize(workloads, 0);
+        let mut before = Replaced::default();
+        let mut next = 0;
+        for &w in changed {
+            before.push(w, self.of(w));
+            let first = next;
+            while fresh.get(next).is_some_and(|&(v, _)| v == w) {
                 next += 1;
             }
-            out.start.push(out.held.len() as u32);
-            copied_to = w.ix() + 1;
+            let new = fresh[first..next].iter().map(|&(_, i)| Held::of(&s.allocations[i as usize]));
+            let (n, old) = ((next - first) as u32, self.count[w.ix()]);
+            if n <= old {
+                let at = self.start[w.ix()] as usize;
+                for (slot, h) in self.held[at..].iter_mut().zip(new) {
+                    *slot = h;
+                }
+            } else {
+                self.start[w.ix()] = self.held.len() as u32;
+                self.held.extend(new);
+            }
+            self.count[w.ix()] = n;
+            self.live = self.live + n as usize - old as usize;
         }
-        self.copy_into(&mut out, copied_to..workloads);
-        out
+        // Debug builds compact whenever there is anything to drop, so tests and checked runs go
+        // this way often.
+        let wasted = self.held.len() - self.live;
+        if wasted > self.live + 1024 || (cfg!(debug_assertions) && wasted > 0) {
+            self.compact();
+        }
+        before
     }
 
-    /// Appends what `workloads` held here to `out`.
-    fn copy_into(&self, out: &mut Initial, workloads: std::ops::Range<usize>) {
-        let start_of = |w: usize| self.start[w.min(self.workloads())];
-        let (from, base) = (start_of(workloads.start), out.held.len() as u32);
-        out.held.extend_from_slice(&self.held[from as usize..start_of(workloads.end) as usize]);
-        out.start.extend(workloads.map(|w| start_of(w + 1) - from + base));
+    /// Drops what no workload holds, keeping the workloads in order.
+    fn compact(&mut self) {
+        let mut held = Vec::with_capacity(self.live);
+        for (start, &count) in self.start.iter_mut().zip(&self.count) {
+            let from = *start as usize;
+            *start = held.len() as u32;
+            held.extend_from_slice(&self.held[from..from + count as usize]);
+        }
+        self.held = held;
     }
 
     /// Workloads it covers: ids `0..workloads()`.
     pub fn workloads(&self) -> usize {
-        self.start.len() - 1
+        self.start.len()
     }
 
     /// How many replicas each workload held, by id.
     pub fn counts(&self) -> impl Iterator<Item = u32> + '_ {
-        self.start.windows(2).map(|w| w[1] - w[0])
+        self.count.iter().copied()
     }
 
     /// Workloads that held something.
     pub fn running(&self) -> usize {
-        self.start.windows(2).filter(|w| w[0] < w[1]).count()
+        self.count.iter().filter(|&&n| n > 0).count()
     }
 
     /// What a workload held.
     pub fn of(&self, w: WorkloadId) -> &[Held] {
-        &self.held[self.start[w.ix()] as usize..self.start[w.ix() + 1] as usize]
+        let from = self.start[w.ix()] as usize;
+        &self.held[from..from + self.count[w.ix()] as usize]
     }
 
     /// What a workload held; nothing for one it does not cover.
     pub fn of_any(&self, w: WorkloadId) -> &[Held] {
         if w.ix() < self.workloads() { self.of(w) } else { &[] }
+    }
+}
+
+/// The same holdings, wherever in its vector each workload's run is.
+impl PartialEq for Initial {
+    fn eq(&self, other: &Self) -> bool {
+        self.workloads() == other.workloads()
+            && (0..self.workloads() as u32).all(|w| self.of(WorkloadId(w)) == other.of(WorkloadId(w)))
     }
 }
 
@@ -191,6 +268,7 @@ pub(crate) struct Holdings<'a> {
     /// [`Initial`]'s vectors, borrowed as slices: reading one is the hottest path of a search.
     initial: &'a [Held],
     start: &'a [u32],
+    count: &'a [u32],
     /// Per workload: [`UNCHANGED`], or where its list is in `changed` once its holdings changed.
     slot: Vec<u32>,
     changed: Vec<Vec<Held>>,
@@ -206,6 +284,7 @@ impl<'a> Holdings<'a> {
         Holdings {
             initial: &initial.held,
             start: &initial.start,
+            count: &initial.count,
             slot: vec![UNCHANGED; workloads],
             changed: Vec::new(),
             owners: Vec::new(),
@@ -214,7 +293,8 @@ impl<'a> Holdings<'a> {
 
     /// What a workload held when the cycle began.
     pub fn initial(&self, w: WorkloadId) -> &'a [Held] {
-        &self.initial[self.start[w.ix()] as usize..self.start[w.ix() + 1] as usize]
+        let from = self.start[w.ix()] as usize;
+        &self.initial[from..from + self.count[w.ix()] as usize]
     }
 
     /// Workloads whose holdings changed this cycle (bound, or released and perhaps restored);
