@@ -119,14 +119,12 @@ pub(crate) struct Base {
     /// Per partition: its nodes by free devices, its free devices, and its groups' free devices.
     partitions: Vec<(Buckets, u32, Vec<u32>)>,
     free_per_model: Vec<u32>,
-    /// The snapshot's lent devices it was made with.
-    made_with: Vec<crate::allocation::Lent>,
 }
 
 impl Base {
     /// Whether it was made with the lent devices `s` names.
     pub fn lends_as(&self, s: &Snapshot) -> bool {
-        self.made_with == s.lent
+        self.lent == lent_devices(s)
     }
 }
 
@@ -210,11 +208,11 @@ impl<'f> Capacity<'f> {
         Capacity { fleet, free, lent_free, lent_mask, lent, lenders, partitions, free_per_model }
     }
 
-    /// This capacity apart from its fleet's index, made with the lent devices `s` names.
-    pub fn into_base(self, s: &Snapshot) -> Base {
+    /// This capacity apart from its fleet's index.
+    pub fn into_base(self) -> Base {
         let partitions = self.partitions.into_iter().map(|p| (p.by_free, p.total_free, p.group_free)).collect();
         let Capacity { free, lent_free, lent_mask, lent, lenders, free_per_model, .. } = self;
-        Base { free, lent_free, lent_mask, lent, lenders, partitions, free_per_model, made_with: s.lent.clone() }
+        Base { free, lent_free, lent_mask, lent, lenders, partitions, free_per_model }
     }
 
     /// The partition a node is in: none when it is cordoned or has no devices.

@@ -129,7 +129,7 @@ impl CycleCache {
         if cfg!(debug_assertions) {
             debug_assert!(kept.running == Running::new(s, &kept.initial), "the kept running index went stale");
             debug_assert!(kept.totals == Totals::new(s, &kept.initial), "the kept totals went stale");
-            let fresh = Capacity::new(s, &self.fleet, &kept.totals.nodes).into_base(s);
+            let fresh = Capacity::new(s, &self.fleet, &kept.totals.nodes).into_base();
             debug_assert!(kept.base == fresh, "the kept free capacity went stale");
             kept.endings.check(s, &self.fleet, &kept.running, &kept.initial);
         }
@@ -146,7 +146,7 @@ impl Kept {
         let totals = Totals::new(s, &initial);
         Kept {
             running: Running::new(s, &initial),
-            base: Capacity::new(s, fleet, &totals.nodes).into_base(s),
+            base: Capacity::new(s, fleet, &totals.nodes).into_base(),
             totals,
             endings: Endings::new(s.catalogue.models.len()),
             filed,
@@ -213,7 +213,7 @@ impl Kept {
         }
         self.filed.truncate(workloads);
         self.base =
-            if lends_as_before { cap.into_base(s) } else { Capacity::new(s, fleet, &self.totals.nodes).into_base(s) };
+            if lends_as_before { cap.into_base() } else { Capacity::new(s, fleet, &self.totals.nodes).into_base() };
         self
     }
 }
