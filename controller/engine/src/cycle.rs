@@ -109,6 +109,11 @@ impl<'a> Cycle<'a> {
         }
     }
 
+    /// A sentence for the plan, when the policy explains; else nothing, and it is not written.
+    pub fn explain(&self, text: impl FnOnce() -> String) -> String {
+        if self.policy.explain { text() } else { String::new() }
+    }
+
     /// Replicas a workload holds now.
     pub fn replicas(&self, w: WorkloadId) -> u32 {
         self.held[w].len() as u32

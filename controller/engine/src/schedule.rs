@@ -185,8 +185,7 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
     } else {
         None
     };
-    let reason =
-        if cx.policy.explain { reasons::pending(cx, w, &attempt, replicas, reserved_from) } else { String::new() };
+    let reason = cx.explain(|| reasons::pending(cx, w, &attempt, replicas, reserved_from));
     let cause = if attempt.candidates.is_empty() {
         PendingCause::NoAcceptableAccelerator
     } else if attempt.no_room.is_empty() {
@@ -251,16 +250,14 @@ fn scale_up(cx: &mut Cycle, w: WorkloadId) {
             Ok(class) => class,
             Err(b) => {
                 if wl.kind == WorkloadKind::Inference {
-                    let reason = if cx.policy.explain {
+                    let reason = cx.explain(|| {
                         format!(
                             "running {} of {} replicas demand calls for: {}",
                             cx.replicas(w),
                             wl.replicas_wanted,
                             reasons::block(cx.s, &b)
                         )
-                    } else {
-                        String::new()
-                    };
+                    });
                     cx.plan.pending.push(Pending {
                         workload: w,
                         reason,
@@ -277,7 +274,7 @@ fn scale_up(cx: &mut Cycle, w: WorkloadId) {
             Some(p) => cx.commit(w, model, &p, class, false),
             None => {
                 if wl.kind == WorkloadKind::Inference {
-                    let reason = if cx.policy.explain {
+                    let reason = cx.explain(|| {
                         format!(
                             "running {} of {} replicas demand calls for: no free {} device group of {} in its clusters",
                             cx.replicas(w),
@@ -285,9 +282,7 @@ fn scale_up(cx: &mut Cycle, w: WorkloadId) {
                             cx.s.catalogue.model(model).name,
                             wl.devices_per_replica
                         )
-                    } else {
-                        String::new()
-                    };
+                    });
                     cx.plan.pending.push(Pending {
                         workload: w,
                         reason,

@@ -46,7 +46,7 @@ pub(crate) struct Option_ {
 }
 
 /// Accepted models with a throughput figure and enough memory, and the reasons others were left out
-/// (when the policy explains).
+/// (empty when the policy does not explain).
 pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(ModelId, String)>) {
     let s = cx.s;
     let wl = &s.workloads[w.ix()];
@@ -57,7 +57,6 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
         (wl.kind == WorkloadKind::Training).then(|| cx.held[w].first().map(|h| s.cluster_of(h.node))).flatten();
     let mut out = Vec::new();
     let mut excluded = Vec::new();
-    let explain = cx.policy.explain;
     for m in s.catalogue.model_ids() {
         let model = s.catalogue.model(m);
         let covers = |t: &Target| match *t {
@@ -75,15 +74,11 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
             continue;
         }
         if model.memory_gib < accept.min_memory_gib {
-            if explain {
-                excluded.push((m, format!("has {} GiB, needs {}", model.memory_gib, accept.min_memory_gib)));
-            }
+            excluded.push((m, cx.explain(|| format!("has {} GiB, needs {}", model.memory_gib, accept.min_memory_gib))));
             continue;
         }
         let Some(throughput) = accept.throughput.or(model.throughput[wl.class as usize]).filter(|t| *t > 0.0) else {
-            if explain {
-                excluded.push((m, format!("has no throughput figure for {:?}", wl.class)));
-            }
+            excluded.push((m, cx.explain(|| format!("has no throughput figure for {:?}", wl.class))));
             continue;
         };
         let partitions: Vec<PartitionId> = cx
@@ -102,9 +97,7 @@ pub(crate) fn candidates(cx: &Cycle, w: WorkloadId) -> (Vec<Candidate>, Vec<(Mod
             })
             .collect();
         if partitions.is_empty() {
-            if explain {
-                excluded.push((m, format!("is in no cluster or node pool tenant {} may use", tenant.name)));
-            }
+            excluded.push((m, cx.explain(|| format!("is in no cluster or node pool tenant {} may use", tenant.name))));
             continue;
         }
         out.push(Candidate { model: m, rank, throughput, partitions });
