@@ -236,15 +236,22 @@ fn a_tenant_within_nominal_reclaims_borrowed_devices_with_grace_and_minimal_vict
     assert!(b.schedule(&no_reclaim, 3600).preemptions.is_empty());
 }
 
-#[test]
-fn higher_priority_preempts_lower_in_the_same_tenant_by_the_gap_only() {
+/// One node of eight A100s, all held by the bank's `bank/low` at priority 0, the bank's quota
+/// `quota` A100s: (builder, node, bank, low).
+fn one_node_held_by_low_priority_work(quota: u32) -> (Builder, NodeId, TenantId, WorkloadId) {
     let mut b = Builder::new();
     let c = b.cluster("sh");
     let g = b.group(c);
-    let n = b.nodes(g, A100, 1, 8);
-    let t = b.tenant("bank", None, &[(A100, 8, None, None)]);
+    let n = b.nodes(g, A100, 1, 8)[0];
+    let t = b.tenant("bank", None, &[(A100, quota, None, None)]);
     let low = b.job("bank/low", t, &[A100], 1, 8);
-    b.running(low, n[0], &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
+    b.running(low, n, &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
+    (b, n, t, low)
+}
+
+#[test]
+fn higher_priority_preempts_lower_in_the_same_tenant_by_the_gap_only() {
+    let (mut b, _, t, low) = one_node_held_by_low_priority_work(8);
     let high = b.job("bank/high", t, &[A100], 1, 8);
     b.workload(high).priority = 50;
     let plan = b.schedule(&Policy { min_priority_gap: 100, ..Policy::default() }, 10);
@@ -256,14 +263,8 @@ fn higher_priority_preempts_lower_in_the_same_tenant_by_the_gap_only() {
 
 #[test]
 fn a_device_that_failed_under_running_work_is_not_freed_by_preempting_it() {
-    let mut b = Builder::new();
-    let c = b.cluster("sh");
-    let g = b.group(c);
-    let n = b.nodes(g, A100, 1, 8);
-    let t = b.tenant("bank", None, &[(A100, 8, None, None)]);
-    let low = b.job("bank/low", t, &[A100], 1, 8);
-    b.running(low, n[0], &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
-    b.s.nodes[n[0].ix()].devices[3].healthy = false;
+    let (mut b, n, t, _) = one_node_held_by_low_priority_work(8);
+    b.s.nodes[n.ix()].devices[3].healthy = false;
     let high = b.job("bank/high", t, &[A100], 1, 8);
     b.workload(high).priority = 500;
     let plan = b.schedule(&Policy::default(), 10);
@@ -273,13 +274,7 @@ fn a_device_that_failed_under_running_work_is_not_freed_by_preempting_it() {
 
 #[test]
 fn nothing_is_preempted_for_a_workload_that_would_still_not_fit() {
-    let mut b = Builder::new();
-    let c = b.cluster("sh");
-    let g = b.group(c);
-    let n = b.nodes(g, A100, 1, 8);
-    let t = b.tenant("bank", None, &[(A100, 16, None, None)]);
-    let low = b.job("bank/low", t, &[A100], 1, 8);
-    b.running(low, n[0], &[0, 1, 2, 3, 4, 5, 6, 7], UsageClass::Guaranteed, 0);
+    let (mut b, _, t, _) = one_node_held_by_low_priority_work(16);
     let high = b.job("bank/high", t, &[A100], 2, 8); // 16 devices; the fleet has 8
     b.workload(high).priority = 500;
     let plan = b.schedule(&Policy::default(), 10);
