@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tidepool_sim::bench::engine::{self, EngineArgs};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Tidepool's simulator.
 #[derive(Parser)]
 #[command(name = "tidepool-sim", version, about)]

@@ -2,6 +2,7 @@
 //! each would cost and deliver.
 
 mod allocations;
+mod chunked;
 pub mod fleet;
 pub mod job;
 pub mod metrics;

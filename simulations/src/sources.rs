@@ -69,7 +69,7 @@ fn from_generated(j: &Job, tenants: usize, catalogue: &tidepool_engine::Catalogu
         devices_per_replica: j.devices_per_replica,
         work: j.expected_work,
         lifetime: service.map(|s| s.lifetime_s),
-        hourly_shares: service.map(|s| s.profile.hourly_share),
+        hourly_shares: service.map(|s| Box::new(s.profile.hourly_share)),
         service_rate,
         priority: j.priority,
         preemptible: j.preemptible,

@@ -28,6 +28,8 @@ pub(crate) struct Start<'a> {
     pub endings: &'a Endings,
     /// Free capacity as the cycle begins, when kept; else made from `totals`.
     pub base: Option<&'a Base>,
+    /// The replicas each workload wants, by id.
+    pub wants: &'a [u32],
 }
 
 pub(crate) struct Cycle<'a> {
@@ -68,8 +70,8 @@ pub(crate) struct Cycle<'a> {
 impl<'a> Cycle<'a> {
     pub fn new(s: &'a Snapshot, fleet: &'a FleetIndex, policy: &'a Policy, now: Seconds, start: Start<'a>) -> Self {
         let held = Holdings::new(start.initial, s.workloads.len());
-        let waiting: Vec<WorkloadId> = (s.workload_ids().zip(&s.workloads).zip(start.initial.counts()))
-            .filter(|&((_, wl), held)| held < wl.replicas_min.max(wl.replicas_wanted))
+        let waiting: Vec<WorkloadId> = (s.workload_ids().zip(start.wants).zip(start.initial.counts()))
+            .filter(|&((_, &wants), held)| held < wants)
             .map(|((w, _), _)| w)
             .collect();
         let usage = Usage::new(s, start.totals);

@@ -2,13 +2,14 @@
 //! cycle to the next: the fleet's index, and the indexes of the work running when the last cycle
 //! began (the preemption candidates by model and tenant, when running work is expected to end,
 //! the devices it holds per tenant and model and per node, and the free capacity it leaves, made
-//! afresh when the devices lent change). Each cycle it finds the workloads whose allocations,
-//! tenant, priority, class or expected work are not what they were, and changes the indexes for
-//! those alone, so the plan is the one [`crate::schedule`] gives. The one thing it takes on trust,
-//! as looking would cost what it saves: a workload's accepted models stay as they were while it
-//! holds allocations. A caller that knows which workloads it changed may say so
-//! ([`CycleCache::changed`]); the next cycle then looks at those alone instead of comparing every
-//! workload. Debug builds check the kept indexes against ones made afresh every cycle.
+//! afresh when the devices lent change), and the replicas each workload wants. Each cycle it
+//! finds the workloads whose allocations, tenant, priority, class, expected work or replicas are
+//! not what they were, and changes the indexes for those alone, so the plan is the one
+//! [`crate::schedule`] gives. The one thing it takes on trust, as looking would cost what it
+//! saves: a workload's accepted models stay as they were while it holds allocations. A caller
+//! that knows which workloads it changed may say so ([`CycleCache::changed`]); the next cycle then
+//! looks at those alone instead of comparing every workload. Debug builds check the kept indexes
+//! against ones made afresh every cycle.
 
 use crate::backfill::{Endings, expected_end_of};
 use crate::capacity::{Base, Capacity};
@@ -37,6 +38,9 @@ pub(crate) struct Kept {
     filed: Vec<Option<Filed>>,
     pub running: Running,
     pub endings: Endings,
+    /// Per workload: the replicas it wants ([`wants`]), kept dense so a cycle finds the waiting
+    /// without reading every workload.
+    pub wants: Vec<u32>,
     models: usize,
     tenants: usize,
 }
@@ -78,10 +82,11 @@ impl CycleCache {
     }
 
     /// Tells the next cycle which workloads may have changed since the last cycle, in their
-    /// allocations (their order and last checkpoints included), tenant, priority, class or
-    /// expected work; every other workload must be as it was in the last cycle's snapshot, under
-    /// the same id. The next cycle then looks at these alone instead of comparing every workload.
-    /// Holds for the next cycle only; a caller that renumbers workloads says nothing.
+    /// allocations (their order and last checkpoints included), tenant, priority, class, expected
+    /// work or replicas (minimum or wanted); every other workload must be as it was in the last
+    /// cycle's snapshot, under the same id. The next cycle then looks at these alone instead of
+    /// comparing every workload. Holds for the next cycle only; a caller that renumbers workloads
+    /// says nothing.
     pub fn changed(&mut self, workloads: impl IntoIterator<Item = WorkloadId>) {
         let mut told: Vec<WorkloadId> = workloads.into_iter().collect();
         told.sort_unstable();
@@ -129,12 +134,27 @@ impl CycleCache {
         if cfg!(debug_assertions) {
             debug_assert!(kept.running == Running::new(s, &kept.initial), "the kept running index went stale");
             debug_assert!(kept.totals == Totals::new(s, &kept.initial), "the kept totals went stale");
+            debug_assert!(
+                kept.wants == wants_of(s),
+                "the kept replicas wanted went stale: what the cache was told changed is not all"
+            );
             let fresh = Capacity::new(s, &self.fleet, &kept.totals.nodes).into_base();
             debug_assert!(kept.base == fresh, "the kept free capacity went stale");
             kept.endings.check(s, &self.fleet, &kept.running, &kept.initial);
         }
         (&self.fleet, self.kept.insert(kept))
     }
+}
+
+/// Replicas a workload wants: with fewer it is waiting.
+fn wants(s: &Snapshot, w: WorkloadId) -> u32 {
+    let wl = &s.workloads[w.ix()];
+    wl.replicas_min.max(wl.replicas_wanted)
+}
+
+/// Replicas each workload wants, by id.
+pub(crate) fn wants_of(s: &Snapshot) -> Vec<u32> {
+    s.workload_ids().map(|w| wants(s, w)).collect()
 }
 
 impl Kept {
@@ -149,6 +169,7 @@ impl Kept {
             base: Capacity::new(s, fleet, &totals.nodes).into_base(),
             totals,
             endings: Endings::new(s.catalogue.models.len()),
+            wants: wants_of(s),
             filed,
             initial,
             models: s.catalogue.models.len(),
@@ -162,6 +183,13 @@ impl Kept {
     /// they held before in `before`.
     fn update(mut self, s: &Snapshot, fleet: &FleetIndex, before: &Replaced, ids: &[WorkloadId]) -> Self {
         let workloads = s.workloads.len();
+        // Replicas wanted: of the workloads that may have changed, and of those new since.
+        let known = self.wants.len().min(workloads);
+        self.wants.truncate(known);
+        self.wants.extend((known..workloads).map(|w| wants(s, WorkloadId(w as u32))));
+        for &w in ids.iter().filter(|w| w.ix() < known) {
+            self.wants[w.ix()] = wants(s, w);
+        }
         let mut changed = Vec::new();
         for &w in ids {
             let (old, new) = (before.of(w), self.initial.of_any(w));

@@ -6,7 +6,7 @@ use crate::backfill;
 use crate::backfill::Endings;
 use crate::capacity::PartitionId;
 use crate::cycle::{Cycle, Start};
-use crate::cycle_cache::CycleCache;
+use crate::cycle_cache::{CycleCache, wants_of};
 use crate::fleet_index::FleetIndex;
 use crate::holdings::{Initial, Totals};
 use crate::ids::{NodeId, Seconds, WorkloadId};
@@ -33,7 +33,9 @@ fn schedule_fresh(snapshot: &Snapshot, fleet: &FleetIndex, policy: &Policy, now:
     let initial = Initial::new(snapshot);
     let totals = Totals::new(snapshot, &initial);
     let endings = Endings::new(snapshot.catalogue.models.len());
-    let start = Start { initial: &initial, totals: &totals, running: None, endings: &endings, base: None };
+    let wants = wants_of(snapshot);
+    let start =
+        Start { initial: &initial, totals: &totals, running: None, endings: &endings, base: None, wants: &wants };
     run(snapshot, fleet, policy, now, start)
 }
 
@@ -57,6 +59,7 @@ pub fn schedule_on(snapshot: &Snapshot, cache: &mut CycleCache, policy: &Policy,
         running: Some(&kept.running),
         endings: &kept.endings,
         base: Some(&kept.base),
+        wants: &kept.wants,
     };
     run(snapshot, fleet, policy, now, start)
 }

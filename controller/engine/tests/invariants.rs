@@ -1451,7 +1451,7 @@ proptest! {
     }
 
     /// A cycle cache kept over cycles in which work starts, is preempted, finishes and changes
-    /// priority and expected work, and a lent device is taken back, plans every cycle as a fresh
+    /// priority, expected work and demand, and a lent device is taken back, plans every cycle as a fresh
     /// schedule does, whether it finds what changed itself or is told (and when, once told, it is
     /// not).
     #[test]
@@ -1499,6 +1499,9 @@ proptest! {
                     let w = &mut s.workloads[other.ix()];
                     w.priority = priority;
                     w.expected_work = w.expected_work.map(|work| work / 2.0);
+                    if w.kind == WorkloadKind::Inference {
+                        w.replicas_wanted = w.replicas_wanted.max(w.replicas_min) + 1; // its demand rose
+                    }
                 }
             }
             // A service takes back the last device it lent.

@@ -33,7 +33,7 @@ pub struct SimJob {
     /// Seconds a service (or a fixed-duration job) runs once started; `None` for work-based jobs.
     pub lifetime: Option<i64>,
     /// A service's demand per local hour of day, as shares of the peak; `None` = flat.
-    pub hourly_shares: Option<[f64; 24]>,
+    pub hourly_shares: Option<Box<[f64; 24]>>,
     /// A service's work per device-hour it holds, in reference-device-hours: the relative
     /// throughput of the chip it was sized for, whichever chip it runs on (it needs that much
     /// capacity; a faster chip does not serve more requests than arrive).
@@ -52,7 +52,7 @@ impl SimJob {
     /// Replicas wanted at a time of day (hour 0–23): the gang for training, the demand-scaled
     /// count (at least one) for a service.
     pub fn replicas_at(&self, hour: usize) -> u32 {
-        match (self.kind, self.hourly_shares) {
+        match (self.kind, self.hourly_shares.as_deref()) {
             (WorkloadKind::Inference, Some(shares)) => {
                 ((f64::from(self.replicas) * shares[hour % 24]).ceil() as u32).clamp(1, self.replicas)
             }

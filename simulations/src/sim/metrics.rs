@@ -10,11 +10,11 @@ use serde::Serialize;
 /// Running totals during a run.
 #[derive(Debug, Default)]
 pub(crate) struct Meter {
-    pub cost: Decimal,
+    /// Device-seconds allocated per model: what cost and utilisation are counted from, exactly.
+    pub device_seconds: Vec<i64>,
     pub work: f64,
     pub lost_work: f64,
     pub preemptions: u64,
-    pub device_hours: Vec<f64>,
     pub delays: BTreeMap<usize, Vec<f64>>,
     pub jcts: BTreeMap<usize, Vec<f64>>,
     /// Allocated devices per model, sampled every hour.

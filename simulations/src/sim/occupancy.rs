@@ -20,6 +20,19 @@ pub(crate) struct Pool {
     /// Its nodes, ascending.
     nodes: Vec<NodeId>,
     total_free: u32,
+    /// Where in `nodes` each bind or release since the last `changes_dropped` was.
+    changes: Vec<u32>,
+    changes_dropped: u64,
+}
+
+/// [`Occupancy::slots_if_stopped`] for one pool, replica size and choice of replicas stopped, kept
+/// from one count to the next: a count looks again only at the nodes bound or released on since.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KeptSlots {
+    /// The pool's changes it has counted.
+    seen: u64,
+    per_node: Vec<u32>,
+    total: u32,
 }
 
 /// One replica's devices, as the occupancy counts them.
@@ -36,8 +49,10 @@ pub(crate) struct Held {
 /// Free capacity by pool and running work by tenant, pool and priority.
 #[derive(Clone, Debug)]
 pub(crate) struct Occupancy {
-    /// Per node: its pool (`None`: unschedulable or without devices) and free devices.
+    /// Per node: its pool (`None`: unschedulable or without devices), where it is in the pool's
+    /// nodes, and its free devices.
     pool_of: Vec<Option<u32>>,
+    position: Vec<u32>,
     free: Vec<u32>,
     pub pools: Vec<Pool>,
     models: usize,
@@ -62,12 +77,23 @@ impl Occupancy {
     pub fn new(s: &Snapshot, index: &FleetIndex) -> Self {
         let mut pool_of = vec![None; s.nodes.len()];
         let mut free = vec![0; s.nodes.len()];
+        let mut position = vec![0; s.nodes.len()];
         let pools: Vec<Pool> = (0..index.partition_count())
             .map(|p| {
                 let (cluster, model, dedicated) = index.partition_key(p);
                 let nodes = index.partition_nodes(p).to_vec();
-                let mut pool = Pool { cluster, model, dedicated, by_free: Vec::new(), nodes, total_free: 0 };
-                for &n in &pool.nodes {
+                let mut pool = Pool {
+                    cluster,
+                    model,
+                    dedicated,
+                    by_free: Vec::new(),
+                    nodes,
+                    total_free: 0,
+                    changes: Vec::new(),
+                    changes_dropped: 0,
+                };
+                for (at, &n) in pool.nodes.iter().enumerate() {
+                    position[n.ix()] = at as u32;
                     let healthy = s.nodes[n.ix()].devices.iter().filter(|d| d.healthy).count() as u32;
                     if pool.by_free.len() <= healthy as usize {
                         pool.by_free.resize(healthy as usize + 1, 0);
@@ -84,6 +110,7 @@ impl Occupancy {
         let slots = pools.len() * tenants;
         Occupancy {
             pool_of,
+            position,
             free,
             pools,
             models,
@@ -130,6 +157,12 @@ impl Occupancy {
         }
         let Some(p) = self.pool_of[h.node.ix()] else { return };
         self.move_devices(h.node, if bind { -i64::from(n) } else { i64::from(n) });
+        let pool = &mut self.pools[p as usize];
+        pool.changes.push(self.position[h.node.ix()]);
+        if pool.changes.len() > 4 * pool.nodes.len() {
+            pool.changes_dropped += pool.changes.len() as u64;
+            pool.changes.clear();
+        }
         let slot = p as usize * self.tenants + h.tenant.ix();
         let held = &mut self.held[slot];
         match held.binary_search_by_key(&h.priority, |&(q, _)| q) {
@@ -168,17 +201,38 @@ impl Occupancy {
     }
 
     /// Replicas of `devices` each a pool could hold were the replicas `stopped` picks stopped,
-    /// counting every node: on each, its free devices and those of such replicas there.
-    pub fn slots_if_stopped(&self, pool: usize, devices: u32, stopped: impl Fn(&Held) -> bool) -> u32 {
+    /// counting every node: on each, its free devices and those of such replicas there. `kept`:
+    /// this count as it was the last time, for the same pool, size and choice of replicas (or a
+    /// default one); only the nodes bound or released on since are counted again.
+    pub fn slots_if_stopped(
+        &self,
+        pool: usize,
+        devices: u32,
+        stopped: impl Fn(&Held) -> bool,
+        kept: &mut KeptSlots,
+    ) -> u32 {
         let devices = devices.max(1);
-        let nodes = &self.pools[pool].nodes;
-        nodes
-            .iter()
-            .map(|n| {
-                let freed: u32 = self.on_node[n.ix()].iter().filter(|r| stopped(r)).map(|r| r.devices).sum();
-                (self.free[n.ix()] + freed) / devices
-            })
-            .sum()
+        let pool = &self.pools[pool];
+        let slots = |n: NodeId| {
+            let freed: u32 = self.on_node[n.ix()].iter().filter(|r| stopped(r)).map(|r| r.devices).sum();
+            (self.free[n.ix()] + freed) / devices
+        };
+        let since = kept.seen.checked_sub(pool.changes_dropped).map(|k| k as usize);
+        match since.filter(|&k| !kept.per_node.is_empty() && pool.changes.len() - k < pool.nodes.len()) {
+            Some(k) => {
+                for &at in &pool.changes[k..] {
+                    let now = slots(pool.nodes[at as usize]);
+                    kept.total = kept.total + now - kept.per_node[at as usize];
+                    kept.per_node[at as usize] = now;
+                }
+            }
+            None => {
+                kept.per_node = pool.nodes.iter().map(|&n| slots(n)).collect();
+                kept.total = kept.per_node.iter().sum();
+            }
+        }
+        kept.seen = pool.changes_dropped + pool.changes.len() as u64;
+        kept.total
     }
 
     /// Free devices of a pool.
@@ -293,12 +347,46 @@ pub(crate) mod tests {
         o.bind(&s, held(0, 4, 100, UsageClass::Guaranteed));
         // Four free on node 1 and four of priority 0 on node 0: eight devices, no node of eight.
         assert_eq!(o.free(0) + o.held_at_or_below(0, TenantId(1), 0), 8);
-        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 0), 0);
-        assert_eq!(o.slots_if_stopped(0, 4, |r| r.priority <= 0), 2);
-        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 100), 2);
+        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 0, &mut KeptSlots::default()), 0);
+        assert_eq!(o.slots_if_stopped(0, 4, |r| r.priority <= 0, &mut KeptSlots::default()), 2);
+        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 100, &mut KeptSlots::default()), 2);
         o.release(&s, high);
-        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 0), 1, "node 1 whole again");
-        assert_eq!(o.slots_if_stopped(0, 8, |_| false), 1);
+        assert_eq!(o.slots_if_stopped(0, 8, |r| r.priority <= 0, &mut KeptSlots::default()), 1, "node 1 whole again");
+        assert_eq!(o.slots_if_stopped(0, 8, |_| false, &mut KeptSlots::default()), 1);
+    }
+
+    #[test]
+    fn a_kept_count_of_slots_if_stopped_follows_binds_and_releases() {
+        let s = fleet();
+        let mut o = Occupancy::new(&s, &FleetIndex::new(&s));
+        let low = |r: &Held| r.priority <= 0;
+        let mut kept = KeptSlots::default();
+        let steps = [
+            (held(0, 4, 0, UsageClass::Guaranteed), true),
+            (held(1, 4, 100, UsageClass::Guaranteed), true),
+            (held(0, 4, 100, UsageClass::Guaranteed), true),
+            (held(1, 2, 0, UsageClass::Guaranteed), true),
+            (held(0, 4, 0, UsageClass::Guaranteed), false),
+            (held(1, 4, 100, UsageClass::Guaranteed), false),
+        ];
+        for (i, (h, bind)) in steps.into_iter().enumerate() {
+            if bind {
+                o.bind(&s, h)
+            } else {
+                o.release(&s, h)
+            }
+            // One change since the last count, on a pool of two nodes: that node alone is counted.
+            let fresh = o.slots_if_stopped(0, 2, low, &mut KeptSlots::default());
+            assert_eq!(o.slots_if_stopped(0, 2, low, &mut kept), fresh, "after step {i}");
+        }
+        // Far more changes than the pool has nodes: the changes are dropped and it counts afresh.
+        for _ in 0..10 {
+            o.bind(&s, held(1, 2, 0, UsageClass::Guaranteed));
+            o.release(&s, held(1, 2, 0, UsageClass::Guaranteed));
+        }
+        o.bind(&s, held(1, 2, 100, UsageClass::Guaranteed));
+        let fresh = o.slots_if_stopped(0, 2, low, &mut KeptSlots::default());
+        assert_eq!(o.slots_if_stopped(0, 2, low, &mut kept), fresh);
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! priority, gang shape, accepted models, preemptibility and cause form a class. A class is
 //! looked at again only after devices were released in one of the pools of nodes it may use, or
 //! (for its quota) by its tenant or an ancestor with a quota for a family it accepts — or, when it
-//! may borrow, anywhere in such a family (lending limits). Then as many of its oldest members are
+//! may borrow, anywhere in such a family (lending limits); releases count from the start of the
+//! cycle that parked its members, as the engine did not see them. Then as many of its oldest members are
 //! woken, to be tried at the next cycle, as could start by these counts:
 //! - without preemption: whole gangs that the free devices of one pool hold, counting every node
 //!   (what the engine's placement asks first), within what its quota still admits;
@@ -18,21 +19,38 @@
 //!   its free devices plus those its victims hold there — its tenant's work at a priority at least
 //!   the policy's gap lower, and other tenants' borrowed devices while its tenant is within
 //!   nominal quota for the gang — within what its quota admits once its own victims are gone;
-//! - blocked by quota alone: gangs its quota now admits.
+//! - blocked by quota alone: gangs its quota now admits on a model in a pool it may use.
 //!
 //! Each count bounds what the engine could start at that point: a workload left out would fail
-//! as before. What parking changes: a parked gang makes no backfill reservation, and work that
-//! starts while a gang is parked becomes a victim it may preempt only at the next release in its
-//! pools or quota (Kueue likewise requeues inadmissible workloads when capacity is freed, not
-//! when others are admitted). The static policy (first come, first served, no preemption or
-//! backfill) decides as without parking: alike workloads come oldest first there too, and the
-//! counts bound what could start. Tidal lending is not modelled: the simulator lends no devices.
+//! as before. What parking changes: a parked gang makes no backfill reservation; work that starts
+//! while a gang is parked becomes a victim it may preempt only at the next release in its pools
+//! or quota; and devices or quota that preemptions free later in the same cycle (others' borrowed
+//! work reclaimed) are seen at that release, the next cycle. Kueue likewise requeues inadmissible
+//! workloads when capacity is freed, not when others are admitted. The static policy (first come,
+//! first served, no preemption or backfill) decides as without parking: alike workloads come
+//! oldest first there too, and the counts bound what could start. Tidal lending is not modelled:
+//! the simulator lends no devices.
 
 use std::collections::BTreeMap;
 
 use tidepool_engine::{FamilyId, ModelId, NodeId, Policy, Snapshot, Target, TenantId, UsageClass, Workload};
 
-use crate::sim::occupancy::Occupancy;
+use crate::sim::occupancy::{Held, KeptSlots, Occupancy};
+
+/// Pools, quota holders and families (for borrowing) devices were released for.
+#[derive(Clone, Debug, Default)]
+struct ReleasedSince {
+    pools: Vec<usize>,
+    quota: Vec<(TenantId, FamilyId)>,
+    families: Vec<FamilyId>,
+}
+
+/// Appends `x` to a short list unless it is there.
+fn add_once<T: PartialEq>(list: &mut Vec<T>, x: T) {
+    if !list.contains(&x) {
+        list.push(x);
+    }
+}
 
 /// What parked workloads of one class share.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -73,12 +91,17 @@ pub(crate) struct Parking {
     index: BTreeMap<ClassKey, usize>,
     /// Classes marked fresh since the cycle began (each once).
     fresh: Vec<usize>,
-    /// Classes by pool they may use.
+    /// Classes with members, by pool they may use.
     by_pool: Vec<Vec<usize>>,
-    /// Classes by quota holder and family.
+    /// Classes with members, by quota holder and family.
     by_quota: BTreeMap<(TenantId, FamilyId), Vec<usize>>,
-    /// Classes that may borrow, by family they accept.
+    /// Classes with members that may borrow, by family they accept.
     borrowing: BTreeMap<FamilyId, Vec<usize>>,
+    /// What releases since the cycle began were for: a class that gets its first member at the
+    /// cycle's end is fresh if it waits for one of them.
+    released: ReleasedSince,
+    /// The wake counts with preemption, kept from cycle to cycle.
+    slots_if_stopped: SlotsIfStopped,
 }
 
 impl Parking {
@@ -86,26 +109,21 @@ impl Parking {
     /// them are marked to be looked at.
     pub fn released(&mut self, s: &Snapshot, occupancy: &Occupancy, tenant: TenantId, node: NodeId, model: ModelId) {
         let family = s.catalogue.model(model).family;
-        let Parking { classes, fresh, by_pool, by_quota, borrowing, .. } = self;
-        let mut mark = |c: usize, pools: bool| {
-            let class = &mut classes[c];
-            if !class.fresh_pools && !class.fresh_quota {
-                fresh.push(c);
+        let Parking { classes, fresh, by_pool, by_quota, borrowing, released, .. } = self;
+        let mut mark = |c: usize, pools: bool| mark(classes, fresh, c, pools);
+        if let Some(p) = occupancy.pool_of(node) {
+            add_once(&mut released.pools, p);
+            if let Some(list) = by_pool.get(p) {
+                list.iter().for_each(|&c| mark(c, true));
             }
-            if pools {
-                class.fresh_pools = true;
-            } else {
-                class.fresh_quota = true;
-            }
-        };
-        if let Some(list) = occupancy.pool_of(node).and_then(|p| by_pool.get(p)) {
-            list.iter().for_each(|&c| mark(c, true));
         }
         for t in s.tenant_path(tenant) {
+            add_once(&mut released.quota, (t, family));
             if let Some(list) = by_quota.get(&(t, family)) {
                 list.iter().for_each(|&c| mark(c, false));
             }
         }
+        add_once(&mut released.families, family);
         if let Some(list) = borrowing.get(&family) {
             list.iter().for_each(|&c| mark(c, false));
         }
@@ -134,28 +152,27 @@ impl Parking {
             return c;
         }
         let c = self.classes.len();
-        let class = new_class(s, occupancy, key.clone());
-        for &p in &class.pools {
-            if self.by_pool.len() <= p {
-                self.by_pool.resize(occupancy.pools.len(), Vec::new());
-            }
-            self.by_pool[p].push(c);
-        }
-        for &holder in &class.quota_holders {
-            self.by_quota.entry(holder).or_default().push(c);
-        }
-        if key.preemptible {
-            for &f in &class.families {
-                self.borrowing.entry(f).or_default().push(c);
-            }
-        }
-        self.classes.push(class);
+        self.classes.push(new_class(s, occupancy, key.clone()));
         self.index.insert(key, c);
         c
     }
 
     /// Parks `job` in class `c` (from [`Parking::class_of`]).
     pub fn park(&mut self, c: usize, job: usize) {
+        if self.classes[c].members.is_empty() {
+            self.file(c, true);
+            let class = &self.classes[c];
+            let since = &self.released;
+            let pools = class.pools.iter().any(|p| since.pools.contains(p));
+            let quota = class.quota_holders.iter().any(|h| since.quota.contains(h))
+                || (class.key.preemptible && class.families.iter().any(|f| since.families.contains(f)));
+            if pools {
+                mark(&mut self.classes, &mut self.fresh, c, true);
+            }
+            if quota {
+                mark(&mut self.classes, &mut self.fresh, c, false);
+            }
+        }
         let class = &mut self.classes[c];
         // Kept oldest (lowest job index) first: the engine takes alike workloads oldest first.
         let at = class.members.partition_point(|&m| m < job);
@@ -167,6 +184,37 @@ impl Parking {
         let members = &mut self.classes[c].members;
         if let Ok(i) = members.binary_search(&job) {
             members.remove(i);
+            if members.is_empty() {
+                self.file(c, false);
+            }
+        }
+    }
+
+    /// Files a class (`true`) where releases of what it waits for find it, or takes it out: only
+    /// classes with members are filed, so a release marks no more classes than wait for it.
+    fn file(&mut self, c: usize, filed: bool) {
+        let Parking { classes, by_pool, by_quota, borrowing, .. } = self;
+        let class = &classes[c];
+        let set = |list: &mut Vec<usize>| {
+            if filed {
+                list.push(c);
+            } else {
+                list.retain(|&x| x != c);
+            }
+        };
+        for &p in &class.pools {
+            if by_pool.len() <= p {
+                by_pool.resize(p + 1, Vec::new());
+            }
+            set(&mut by_pool[p]);
+        }
+        for &holder in &class.quota_holders {
+            set(by_quota.entry(holder).or_default());
+        }
+        if class.key.preemptible {
+            for &f in &class.families {
+                set(borrowing.entry(f).or_default());
+            }
         }
     }
 
@@ -175,15 +223,20 @@ impl Parking {
     /// the rest would find no room.
     pub fn begin_cycle(&mut self, s: &Snapshot, occupancy: &Occupancy, policy: &Policy) -> Vec<usize> {
         let mut woken = Vec::new();
-        let mut slots = SlotsIfStopped::default();
+        let mut slots = std::mem::take(&mut self.slots_if_stopped);
+        self.released = ReleasedSince::default();
         for c in std::mem::take(&mut self.fresh) {
             if !self.classes[c].members.is_empty() {
                 let n = self.could_start(s, occupancy, policy, c, &mut slots).min(self.classes[c].members.len());
                 woken.extend(self.classes[c].members.drain(..n));
+                if self.classes[c].members.is_empty() {
+                    self.file(c, false);
+                }
             }
             let class = &mut self.classes[c];
             (class.fresh_pools, class.fresh_quota) = (false, false);
         }
+        self.slots_if_stopped = slots;
         woken
     }
 
@@ -224,12 +277,12 @@ impl Parking {
                 if here > 0 && occupancy.slots(p, k.devices) / replicas < here as u32 {
                     // Device counts can hide that no node would have a whole replica free.
                     let key = (p, k.tenant, ceiling, reclaim, k.devices);
-                    let slots = *slots_if_stopped.entry(key).or_insert_with(|| {
-                        occupancy.slots_if_stopped(p, k.devices, |r| {
-                            (r.tenant == k.tenant && r.priority <= ceiling)
-                                || (reclaim && r.tenant != k.tenant && r.usage == UsageClass::Borrowed)
-                        })
-                    });
+                    let victim = |r: &Held| {
+                        (r.tenant == k.tenant && r.priority <= ceiling)
+                            || (reclaim && r.tenant != k.tenant && r.usage == UsageClass::Borrowed)
+                    };
+                    let kept = slots_if_stopped.entry(key).or_default();
+                    let slots = occupancy.slots_if_stopped(p, k.devices, victim, kept);
                     here = here.min((slots / replicas) as usize);
                 }
                 n += here;
@@ -240,9 +293,11 @@ impl Parking {
         }
         if k.quota_only {
             // Its own quota's usage fell, or, when it may borrow, others' lending may allow it;
-            // either way only as far as its own usage now leaves room.
+            // either way only as far as its own usage now leaves room, on a model it may use (the
+            // engine does not look at an accepted model in no pool its tenant may use).
             return if c.fresh_quota {
-                k.models.iter().map(|&m| gangs(quota_room(s, occupancy, k, m, 0))).max().unwrap_or(0)
+                let usable = c.pools.iter().map(|&p| occupancy.pools[p].model);
+                usable.map(|m| gangs(quota_room(s, occupancy, k, m, 0))).max().unwrap_or(0)
             } else {
                 0
             };
@@ -263,10 +318,23 @@ impl Parking {
     }
 }
 
-/// Within one [`Parking::begin_cycle`], the replica slots of a pool were a tenant's victims
-/// stopped, by (pool, tenant, priority ceiling, whether others' borrowed devices count, devices
-/// per replica): alike classes share them.
-type SlotsIfStopped = BTreeMap<(usize, TenantId, i32, bool, u32), u32>;
+/// Marks a class fresh, for its pools or for its quota.
+fn mark(classes: &mut [Class], fresh: &mut Vec<usize>, c: usize, pools: bool) {
+    let class = &mut classes[c];
+    if !class.fresh_pools && !class.fresh_quota {
+        fresh.push(c);
+    }
+    if pools {
+        class.fresh_pools = true;
+    } else {
+        class.fresh_quota = true;
+    }
+}
+
+/// The replica slots of a pool were a tenant's victims stopped, by (pool, tenant, priority
+/// ceiling, whether others' borrowed devices count, devices per replica): alike classes share
+/// them, and each is counted again only where the pool changed.
+type SlotsIfStopped = BTreeMap<(usize, TenantId, i32, bool, u32), KeptSlots>;
 
 fn new_class(s: &Snapshot, occupancy: &Occupancy, key: ClassKey) -> Class {
     let mut families: Vec<FamilyId> = key.models.iter().map(|&m| s.catalogue.model(m).family).collect();
@@ -334,7 +402,6 @@ mod tests {
     use tidepool_engine::{Accept, FleetIndex, Quota, QuotaKey, Seconds, UsageClass, WorkloadClass, WorkloadKind};
 
     use super::*;
-    use crate::sim::occupancy::Held;
     use crate::sim::occupancy::tests::fleet;
 
     const BANK: TenantId = TenantId(1);
@@ -405,8 +472,8 @@ mod tests {
         assert_eq!(p.parked(), 0);
     }
 
-    #[test]
-    fn of_alike_gangs_only_as_many_as_could_start_wake_oldest_first() {
+    /// Both nodes of model `a` held whole by the insurer, no preemption, and a first cycle begun.
+    fn both_nodes_of_a_held_by_the_insurer() -> (Snapshot, Policy, Occupancy, Parking, [Held; 2]) {
         let s = fleet();
         let policy = Policy { preemption: false, ..Policy::default() };
         let mut o = Occupancy::new(&s, &FleetIndex::new(&s));
@@ -416,6 +483,12 @@ mod tests {
             o.bind(&s, h);
         }
         assert!(p.begin_cycle(&s, &o, &policy).is_empty());
+        (s, policy, o, p, full)
+    }
+
+    #[test]
+    fn of_alike_gangs_only_as_many_as_could_start_wake_oldest_first() {
+        let (s, policy, mut o, mut p, full) = both_nodes_of_a_held_by_the_insurer();
         let c = p.class_of(&s, &o, &gang(BANK, 0, 1, 8, 0), false);
         for job in [12, 5, 9] {
             p.park(c, job);
@@ -425,6 +498,20 @@ mod tests {
         assert_eq!(p.parked(), 2);
         release(&s, &mut o, &mut p, full[0]);
         assert_eq!(p.begin_cycle(&s, &o, &policy), vec![9, 12], "both nodes free (the first did not start)");
+    }
+
+    #[test]
+    fn a_gang_parked_after_a_release_in_its_cycle_is_looked_at_in_the_next() {
+        let (s, policy, mut o, mut p, full) = both_nodes_of_a_held_by_the_insurer();
+        // The engine left the gang pending; later in the same cycle a node it accepts was freed
+        // (a victim stopped without grace), before the gang was parked in a class new to it.
+        release(&s, &mut o, &mut p, full[0]);
+        let c = p.class_of(&s, &o, &gang(BANK, 0, 1, 8, 0), false);
+        p.park(c, 7);
+        assert_eq!(p.begin_cycle(&s, &o, &policy), vec![7]);
+        // Nothing released since: parked again, it waits.
+        p.park(c, 7);
+        assert!(p.begin_cycle(&s, &o, &policy).is_empty());
     }
 
     #[test]
@@ -444,6 +531,36 @@ mod tests {
         release(&s, &mut o, &mut p, insurer);
         assert!(p.begin_cycle(&s, &o, &policy).is_empty(), "another tenant's usage fell, not its own");
         release(&s, &mut o, &mut p, bank);
+        assert_eq!(p.begin_cycle(&s, &o, &policy), vec![7]);
+    }
+
+    #[test]
+    fn a_gang_blocked_by_quota_is_not_woken_by_room_on_a_model_it_may_not_use() {
+        let mut s = fleet();
+        // Model `b`'s node is the insurer's own: the bank accepts `b` but may not run there.
+        s.nodes[2].dedicated_to = Some(INSURER);
+        let quota = |m: u32, nominal: u32| Quota {
+            key: QuotaKey::Model(ModelId(m)),
+            nominal,
+            borrowing_limit: None,
+            lending_limit: None,
+        };
+        s.tenants[BANK.ix()].quotas = vec![quota(0, 8), quota(1, 16)];
+        let policy = Policy { preemption: false, ..Policy::default() };
+        let mut o = Occupancy::new(&s, &FleetIndex::new(&s));
+        let mut p = Parking::default();
+        let held = [replica(BANK, 0, 0, 8), replica(BANK, 0, 1, 4), replica(BANK, 0, 1, 4)];
+        for h in held {
+            o.bind(&s, h);
+        }
+        let mut wl = gang(BANK, 0, 1, 4, 0);
+        wl.accepts.push(Accept { target: Target::Model(ModelId(1)), min_memory_gib: 0, throughput: None });
+        parked(&s, &o, &mut p, &policy, &wl, true);
+        release(&s, &mut o, &mut p, held[2]);
+        assert!(p.begin_cycle(&s, &o, &policy).is_empty(), "12 of `a` in use, 8 nominal: no room where it may run");
+        release(&s, &mut o, &mut p, held[1]);
+        assert!(p.begin_cycle(&s, &o, &policy).is_empty(), "8 of 8 still");
+        release(&s, &mut o, &mut p, held[0]);
         assert_eq!(p.begin_cycle(&s, &o, &policy), vec![7]);
     }
 

@@ -29,7 +29,6 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::FromPrimitive;
 use tidepool_engine::mask::mask_of;
 use tidepool_engine::{
     Accept, Allocation, CycleCache, ModelId, NodeId, PendingCause, Plan, Policy, Seconds, Snapshot, Target, UsageClass,
@@ -37,6 +36,7 @@ use tidepool_engine::{
 };
 
 use crate::sim::allocations::AllocationIndex;
+use crate::sim::chunked::Chunked;
 use crate::sim::fleet::Fleet;
 use crate::sim::job::{Accepted, SimJob};
 use crate::sim::metrics::{Meter, Outcomes, Percentiles, PolicyReport, round3};
@@ -108,9 +108,13 @@ pub struct Run<'a> {
     devices_per_model: Vec<u32>,
     policy: Policy,
     cycle_seconds: i64,
-    jobs: Vec<Job>,
-    /// Jobs waiting or running: what cycles and hourly demand changes look at.
-    active: BTreeSet<usize>,
+    jobs: Chunked<Job>,
+    /// Jobs waiting or running.
+    active: usize,
+    /// Services waiting or running, ascending: what hourly demand changes look at.
+    services: BTreeSet<usize>,
+    /// Devices of each model that replicas hold.
+    allocated: Vec<u32>,
     /// `snapshot.workloads[k]` is job `slots[k]`, in job order. A job out of the queue keeps its
     /// slot, withdrawn: one that may come back (parked, stopping) for as long as it waits, one
     /// that will not (done, set aside) until such slots are a fifth of the snapshot and are
@@ -135,8 +139,8 @@ pub struct Run<'a> {
     checkpoint_due: BinaryHeap<Reverse<(i64, u32)>>,
     /// The snapshot's allocations by workload.
     allocations: AllocationIndex,
-    /// Snapshot workloads whose allocations (their order and last checkpoints included) or
-    /// expected work changed since the last cycle: what the engine's cycle cache is told.
+    /// Snapshot workloads whose allocations (their order and last checkpoints included), expected
+    /// work or replicas changed since the last cycle: what the engine's cycle cache is told.
     changed: Vec<WorkloadId>,
     /// The hour of day the workloads' wanted replicas were last set for.
     synced_hour: Option<usize>,
@@ -169,8 +173,10 @@ impl<'a> Run<'a> {
             snapshot,
             policy,
             cycle_seconds,
-            jobs: Vec::new(),
-            active: BTreeSet::new(),
+            jobs: Chunked::default(),
+            active: 0,
+            services: BTreeSet::new(),
+            allocated: vec![0; models],
             slots: Vec::new(),
             gone: Vec::new(),
             gone_count: 0,
@@ -189,7 +195,7 @@ impl<'a> Run<'a> {
             dirty: false,
             cycle_pending: false,
             last_cycle: None,
-            meter: Meter { device_hours: vec![0.0; models], ..Meter::default() },
+            meter: Meter { device_seconds: vec![0; models], ..Meter::default() },
             outcomes: Outcomes::default(),
             progress: None,
             occupancy,
@@ -224,7 +230,7 @@ impl<'a> Run<'a> {
             if until.is_some_and(|u| next > u) {
                 break;
             }
-            if next_arrival.is_none() && self.active.is_empty() {
+            if next_arrival.is_none() && self.active == 0 {
                 break; // what is left are hourly ticks and stale completions
             }
             self.now = next;
@@ -291,9 +297,13 @@ impl<'a> Run<'a> {
             Status::Failed
         } else {
             self.dirty = true;
-            self.active.insert(id);
+            self.active += 1;
+            if spec.kind == WorkloadKind::Inference {
+                self.services.insert(id);
+            }
             Status::Waiting
         };
+        let waits = status == Status::Waiting;
         self.jobs.push(Job {
             spec,
             status,
@@ -308,7 +318,7 @@ impl<'a> Run<'a> {
             parked: None,
             park_class: [None; 2],
         });
-        if self.active.contains(&id) {
+        if waits {
             self.snapshot.workloads.push(self.workload(id));
             self.slots.push(id);
             self.gone.push(false);
@@ -332,7 +342,7 @@ impl<'a> Run<'a> {
                     self.stop(job, self.now);
                     self.jobs[job].remaining = 0.0;
                     self.jobs[job].status = Status::Done;
-                    self.active.remove(&job);
+                    self.active -= 1;
                     self.left.push(job);
                     self.outcomes.completed += 1;
                     self.dirty = true;
@@ -350,7 +360,8 @@ impl<'a> Run<'a> {
                 if let Some(class) = self.jobs[job].parked.take() {
                     self.parking.forget(class as usize, job);
                 }
-                self.active.remove(&job);
+                self.active -= 1;
+                self.services.remove(&job);
                 self.left.push(job);
                 self.dirty = true;
             }
@@ -359,9 +370,9 @@ impl<'a> Run<'a> {
                     p.set(self.now);
                 }
                 let hour = self.hour();
-                let active: Vec<usize> = self.active.iter().copied().collect();
-                for j in active {
-                    if self.jobs[j].spec.kind != WorkloadKind::Inference || self.jobs[j].status != Status::Running {
+                let services: Vec<usize> = self.services.iter().copied().collect();
+                for j in services {
+                    if self.jobs[j].status != Status::Running {
                         continue;
                     }
                     let wanted = self.jobs[j].spec.replicas_at(hour) as usize;
@@ -377,13 +388,7 @@ impl<'a> Run<'a> {
                         self.dirty = true;
                     }
                 }
-                let mut allocated = vec![0u32; self.snapshot.catalogue.models.len()];
-                for &j in &self.active {
-                    for r in &self.jobs[j].replicas {
-                        allocated[r.model.ix()] += r.devices.len() as u32;
-                    }
-                }
-                self.meter.hourly.push(allocated);
+                self.meter.hourly.push(self.allocated.clone());
                 self.at(self.now + 3600, Event::Hour);
             }
             Event::Requeue { job } => {
@@ -406,12 +411,10 @@ impl<'a> Run<'a> {
 
     /// Charges a replica's devices from `since` to `end`; for services, counts their work.
     fn charge(&mut self, job: usize, r: &Replica, end: i64) {
-        let hours = (end - r.since).max(0) as f64 / 3600.0;
+        let seconds = (end - r.since).max(0);
+        let hours = seconds as f64 / 3600.0;
         let devices = r.devices.len() as f64;
-        let model = self.snapshot.catalogue.model(r.model);
-        let device_hours = Decimal::from_f64(devices * hours).unwrap_or_default();
-        self.meter.cost += model.price_per_hour * device_hours;
-        self.meter.device_hours[r.model.ix()] += devices * hours;
+        self.meter.device_seconds[r.model.ix()] += seconds * r.devices.len() as i64;
         let j = &self.jobs[job];
         if j.spec.kind == WorkloadKind::Inference {
             self.meter.work += devices * hours * j.spec.service_rate;
@@ -443,6 +446,7 @@ impl<'a> Run<'a> {
     /// A replica's devices are free again: counted, and parked jobs that wait for them told.
     fn released(&mut self, job: usize, r: &Replica) {
         self.stopped.push((job, r.replica));
+        self.allocated[r.model.ix()] -= r.devices.len() as u32;
         let held = self.held(job, r);
         self.occupancy.release(&self.snapshot, held);
         self.parking.released(&self.snapshot, &self.occupancy, held.tenant, r.node, r.model);
@@ -488,6 +492,7 @@ impl<'a> Run<'a> {
             {
                 let w = &mut self.snapshot.workloads[slot];
                 (w.replicas_min, w.replicas_wanted) = (0, 0);
+                self.changed.push(WorkloadId(slot as u32));
                 if !self.gone[slot] && !self.jobs[job].may_return() {
                     self.gone[slot] = true;
                     self.gone_count += 1;
@@ -502,7 +507,7 @@ impl<'a> Run<'a> {
             if let Ok(slot) = slot
                 && self.snapshot.workloads[slot].is_withdrawn()
             {
-                self.snapshot.workloads[slot] = self.workload(job);
+                self.rejoin(slot, job);
                 self.set_checkpoints(slot, None);
             }
         }
@@ -521,9 +526,13 @@ impl<'a> Run<'a> {
         let hour = self.hour();
         if self.synced_hour != Some(hour) {
             self.synced_hour = Some(hour);
-            for (w, &job) in self.snapshot.workloads.iter_mut().zip(&self.slots) {
-                if !w.is_withdrawn() {
-                    w.replicas_wanted = self.jobs[job].spec.replicas_at(hour);
+            // Only a service's demand follows the hour.
+            let slots = self.snapshot.workloads.iter_mut().zip(&self.slots).enumerate();
+            for (slot, (w, &job)) in slots.filter(|(_, (w, _))| w.kind == WorkloadKind::Inference) {
+                let wanted = if w.is_withdrawn() { continue } else { self.jobs[job].spec.replicas_at(hour) };
+                if w.replicas_wanted != wanted {
+                    w.replicas_wanted = wanted;
+                    self.changed.push(WorkloadId(slot as u32));
                 }
             }
         }
@@ -660,24 +669,32 @@ impl<'a> Run<'a> {
     /// The engine's view of a job that has just become active.
     fn workload(&self, job: usize) -> Workload {
         let j = &self.jobs[job];
-        let service = j.spec.kind == WorkloadKind::Inference;
-        Workload {
+        let mut w = Workload {
             name: j.spec.name.clone(),
             tenant: self.fleet.tenants[j.spec.tenant],
             kind: j.spec.kind,
             class: j.spec.class,
             priority: j.spec.priority,
             preemptible: j.spec.preemptible,
-            replicas_min: if service { 1 } else { j.spec.replicas },
-            replicas_wanted: j.spec.replicas_at(self.hour()),
+            replicas_min: 0,
+            replicas_wanted: 0,
             devices_per_replica: j.spec.devices_per_replica,
             accepts: j.accepts.clone(),
             allow_mixed_models: false,
-            expected_work: (!service).then_some(j.remaining),
+            expected_work: None,
             checkpoint: j.spec.checkpoint,
             deadline: None,
             submitted: Seconds(j.spec.arrival),
-        }
+        };
+        set_waiting(&mut w, j, self.hour());
+        w
+    }
+
+    /// Puts a withdrawn job's workload back in the queue: what moved while it was out (replicas
+    /// wanted this hour, work remaining) is set again, the rest it kept.
+    fn rejoin(&mut self, slot: usize, job: usize) {
+        let hour = self.hour();
+        set_waiting(&mut self.snapshot.workloads[slot], &self.jobs[job], hour);
     }
 
     fn apply(&mut self, plan: &Plan, ids: &[usize]) {
@@ -703,6 +720,7 @@ impl<'a> Run<'a> {
             };
             let held = self.held(job, &replica);
             self.occupancy.bind(&self.snapshot, held);
+            self.allocated[b.model.ix()] += b.devices.len() as u32;
             self.jobs[job].replicas.push(replica);
             self.changed.push(b.workload);
             self.allocations.push(
@@ -836,13 +854,15 @@ impl<'a> Run<'a> {
                 continue;
             }
             let avail = f64::from(capacity[m]) * hours;
-            utilisation
-                .insert(model.name.clone(), round3(if avail > 0.0 { self.meter.device_hours[m] / avail } else { 0.0 }));
-            used += self.meter.device_hours[m];
+            let device_hours = self.meter.device_seconds[m] as f64 / 3600.0;
+            utilisation.insert(model.name.clone(), round3(if avail > 0.0 { device_hours / avail } else { 0.0 }));
+            used += device_hours;
             available += avail;
         }
         let tenant_name = |t: usize| s.tenants[self.fleet.tenants[t].ix()].name.clone();
-        let cost = self.meter.cost.round_dp(2);
+        let device_seconds = s.catalogue.models.iter().zip(&self.meter.device_seconds);
+        let cost: Decimal = device_seconds.map(|(m, &n)| m.price_per_hour * Decimal::from(n)).sum::<Decimal>();
+        let cost = (cost / Decimal::from(3600)).round_dp(2);
         let cost_f = rust_decimal::prelude::ToPrimitive::to_f64(&cost).unwrap_or(0.0);
         PolicyReport {
             policy: name.into(),
@@ -861,6 +881,14 @@ impl<'a> Run<'a> {
             models: s.catalogue.models.iter().map(|m| m.name.clone()).collect(),
         }
     }
+}
+
+/// A workload's replicas and expected work as its job waits at an hour of day.
+fn set_waiting(w: &mut Workload, j: &Job, hour: usize) {
+    let service = j.spec.kind == WorkloadKind::Inference;
+    w.replicas_min = if service { 1 } else { j.spec.replicas };
+    w.replicas_wanted = j.spec.replicas_at(hour);
+    w.expected_work = (!service).then_some(j.remaining);
 }
 
 impl Job {
