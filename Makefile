@@ -14,7 +14,7 @@ help:
 	@echo "make catalogue  print the built-in accelerator catalogue as JSON"
 	@echo "make bench      time one engine cycle: 5,000 nodes x 8 devices, 50,000 pending pods (JSON)"
 	@echo "make bench-agent  run tidepool-agent for 60 s (16 fake devices, 1 s sampling): RSS and CPU (JSON)"
-	@echo "make bench-sim-year  time the simulator on a generated year, ~1,000,100 jobs (JSON; far over two minutes today: DAYS=n for fewer)"
+	@echo "make bench-sim-year  time the simulator on a generated year of ~1,000,800 jobs (JSON; DAYS=n for fewer, YEAR=FILE for another scenario)"
 	@echo "make fmt        format the code"
 
 demo:
@@ -53,6 +53,7 @@ bench:
 bench-agent:
 	@$(CARGO) run -q --release -p tidepool-agent --example agent-footprint -- --seconds 60 --json
 
+YEAR ?= simulations/scenarios/group-cloud-year-2x.yaml
 bench-sim-year:
 	@$(CARGO) build -q --release -p tidepool-sim
-	@scripts/bench-sim.sh simulations/scenarios/group-cloud-year.yaml $(DAYS)
+	@scripts/bench-sim.sh $(YEAR) $(DAYS)
