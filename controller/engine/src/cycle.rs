@@ -12,7 +12,7 @@ use crate::holdings::{Held, Holdings, Initial, Totals};
 use crate::ids::{ModelId, NodeId, Seconds, WorkloadId};
 use crate::mask::devices_of;
 use crate::place::Placement;
-use crate::plan::{Bind, Plan};
+use crate::plan::{Bind, Plan, Selection};
 use crate::policy::Policy;
 use crate::quota::Usage;
 use crate::running::Running;
@@ -114,6 +114,14 @@ impl<'a> Cycle<'a> {
     /// A sentence for the plan, when the policy explains; else nothing, and it is not written.
     pub fn explain(&self, text: impl FnOnce() -> String) -> String {
         if self.policy.explain { text() } else { String::new() }
+    }
+
+    /// Records how a workload's model was chosen, when the policy explains; else it is not made.
+    pub fn record_selection(&mut self, selection: impl FnOnce(&Self) -> Selection) {
+        if self.policy.explain {
+            let selection = selection(self);
+            self.plan.selections.push(selection);
+        }
     }
 
     /// Replicas a workload holds now.

@@ -214,19 +214,18 @@ fn settle(cx: &mut Cycle, w: WorkloadId, c: &Candidate, replicas: u32, mut relea
     for (v, why, held) in &released {
         finish_victim(cx, *v, w, *why, held);
     }
-    if !cx.policy.explain {
-        return true;
-    }
-    let victims: Vec<String> = released.iter().map(|(v, _, _)| s.workloads[v.ix()].name.clone()).collect();
-    cx.plan.selections.push(Selection {
-        workload: w,
-        model: c.model,
-        alternatives: vec![Alternative { model: c.model, hours: None, cost: None, rejected: None }],
-        reason: format!(
-            "no free capacity on an accepted model; preempting {} to start on {}",
-            victims.join(", "),
-            s.catalogue.model(c.model).name
-        ),
+    cx.record_selection(|_| {
+        let victims: Vec<String> = released.iter().map(|(v, _, _)| s.workloads[v.ix()].name.clone()).collect();
+        Selection {
+            workload: w,
+            model: c.model,
+            alternatives: vec![Alternative { model: c.model, hours: None, cost: None, rejected: None }],
+            reason: format!(
+                "no free capacity on an accepted model; preempting {} to start on {}",
+                victims.join(", "),
+                s.catalogue.model(c.model).name
+            ),
+        }
     });
     true
 }

@@ -175,9 +175,7 @@ fn start_gang(cx: &mut Cycle, w: WorkloadId) {
     if let Some(i) = select::choose(&options, cx.policy.objective, cx.policy.balanced_slack) {
         let chosen = options[i].clone();
         cx.commit(w, chosen.model, &chosen.placement, chosen.usage, false);
-        if cx.policy.explain {
-            record_selection(cx, w, &options, i, &attempt);
-        }
+        cx.record_selection(|cx| selection(cx, w, &options, i, &attempt));
         return;
     }
     if cx.policy.preemption && preempt::make_room(cx, w, &attempt, replicas) {
@@ -210,7 +208,8 @@ pub(crate) fn first_placement(
     partitions.iter().find_map(|&p| place(cx.s, &cx.cap, p, replicas, devices, cx.policy.packing, usable))
 }
 
-fn record_selection(cx: &mut Cycle, w: WorkloadId, options: &[Option_], chosen: usize, attempt: &Attempt) {
+/// How `options[chosen]` was chosen: every model looked at, and why each other one was not.
+fn selection(cx: &Cycle, w: WorkloadId, options: &[Option_], chosen: usize, attempt: &Attempt) -> Selection {
     let s = cx.s;
     let pick = &options[chosen];
     let mut alternatives: Vec<Alternative> = options
@@ -234,7 +233,7 @@ fn record_selection(cx: &mut Cycle, w: WorkloadId, options: &[Option_], chosen: 
     }
     alternatives.sort_by_key(|a| a.model);
     let reason = reasons::chosen(s, pick, options.len(), cx.policy.objective, s.workloads[w.ix()].deadline.is_some());
-    cx.plan.selections.push(Selection { workload: w, model: pick.model, alternatives, reason });
+    Selection { workload: w, model: pick.model, alternatives, reason }
 }
 
 /// Adds replicas beyond the gang one at a time, on the model already running: inference services
