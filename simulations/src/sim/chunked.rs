@@ -8,29 +8,31 @@ const CHUNK: usize = 1 << 14;
 /// Items by index, stored `CHUNK` to a block.
 #[derive(Clone, Debug)]
 pub(crate) struct Chunked<T> {
+    /// Every chunk but the last is full.
     chunks: Vec<Vec<T>>,
-    len: usize,
 }
 
 impl<T> Default for Chunked<T> {
     fn default() -> Self {
-        Chunked { chunks: Vec::new(), len: 0 }
+        Chunked { chunks: Vec::new() }
     }
 }
 
 impl<T> Chunked<T> {
     /// Appends an item; its index is the length before.
     pub fn push(&mut self, item: T) {
-        if self.len.is_multiple_of(CHUNK) {
-            self.chunks.push(Vec::with_capacity(CHUNK));
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < CHUNK => last.push(item),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(item);
+                self.chunks.push(chunk);
+            }
         }
-        let last = self.chunks.len() - 1;
-        self.chunks[last].push(item);
-        self.len += 1;
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.chunks.last().map_or(0, |last| (self.chunks.len() - 1) * CHUNK + last.len())
     }
 }
 
